@@ -1,0 +1,8 @@
+// The list of sluice commands. Each command lives in its own file and registers itself on
+// the program; adding a command means adding one line here.
+
+import type { Command } from 'commander';
+
+type Register = (program: Command) => void;
+
+export const COMMANDS: Array<() => Promise<{ register: Register }>> = [];

@@ -1,0 +1,5 @@
+// The sluice library: the record, the parsers and the stages, for programs that embed them.
+
+export * from './record/record.js';
+export * from './record/batch.js';
+export * from './errors.js';
