@@ -5,4 +5,6 @@ import type { Command } from 'commander';
 
 type Register = (program: Command) => void;
 
-export const COMMANDS: Array<() => Promise<{ register: Register }>> = [];
+export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
+  () => import('./certs.js'),
+];
