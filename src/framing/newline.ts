@@ -1,0 +1,149 @@
+// Newline framing: bytes in, lines out. Works on whole chunks (one UTF-8 decode and one split
+// per chunk, not per line); only the tail after a chunk's last newline is carried over.
+//
+// Policy for a line longer than maxLineBytes: it is cut at that many bytes (at a UTF-8
+// character boundary), emitted at once with `truncated = true`, and the rest of it is
+// discarded up to the next newline. Memory per framer stays below maxLineBytes plus a chunk.
+// Also: CRLF → LF, a UTF-8 BOM at the start of the stream is dropped, invalid UTF-8 → U+FFFD.
+
+import { DEFAULT_MAX_LINE_BYTES } from '../parse/options.js';
+
+/** Receives one line (without its newline) and whether it was cut at maxLineBytes. */
+export type LineSink = (line: string, truncated: boolean) => void;
+
+export interface NewlineFramerOptions {
+  /** Longest line kept whole, in bytes (default 1 MiB). */
+  maxLineBytes?: number;
+}
+
+function stripCr(line: string): string {
+  return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+}
+
+/** The first `max` bytes of `buf`, cut back to a UTF-8 character boundary. */
+function cutUtf8(buf: Buffer, max: number): string {
+  let cut = Math.min(max, buf.length);
+  if (cut < buf.length) {
+    while (cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
+  }
+  return buf.toString('utf8', 0, cut);
+}
+
+export class NewlineFramer {
+  /** Lines emitted so far. */
+  lines = 0;
+  /** Lines cut at maxLineBytes so far. */
+  truncatedLines = 0;
+  private readonly max: number;
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private discarding = false;
+  private first = true;
+
+  constructor(opts: NewlineFramerOptions = {}) {
+    this.max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  /**
+   * Frames one chunk. With `emit`, lines are passed to it and an empty array is returned;
+   * without, the complete lines are returned.
+   */
+  push(chunk: Buffer, emit?: LineSink): string[] {
+    const collected: string[] = [];
+    const sink: LineSink = emit ?? ((line) => void collected.push(line));
+    let start = 0;
+    if (this.carryBytes > 0 || this.discarding) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        this.hold(chunk, sink);
+        return collected;
+      }
+      if (this.discarding) {
+        this.discarding = false;
+      } else {
+        this.hold(chunk.subarray(0, nl), sink);
+        if (!this.discarding) this.out(this.takeCarry(), false, sink);
+        this.discarding = false;
+      }
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= start) {
+      this.frameRegion(chunk, start, last, sink);
+      start = last + 1;
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start), sink);
+    return collected;
+  }
+
+  /** Ends the stream: the last line when it had no newline, else undefined. */
+  end(emit?: LineSink): string | undefined {
+    let line: string | undefined;
+    if (this.carryBytes > 0 && !this.discarding) {
+      line = this.takeCarry();
+      line = this.out(line, false, emit ?? (() => undefined));
+    }
+    this.carry = [];
+    this.carryBytes = 0;
+    this.discarding = false;
+    return line;
+  }
+
+  /** Lines of chunk[start, last) — every one complete, separated by single LF bytes. */
+  private frameRegion(chunk: Buffer, start: number, last: number, sink: LineSink): void {
+    const text = chunk.toString('utf8', start, last);
+    const parts = text.split('\n');
+    const mayOverflow = last - start > this.max;
+    for (let i = 0; i < parts.length; i++) {
+      const line = parts[i];
+      if (mayOverflow && line.length * 3 > this.max) {
+        const bytes = Buffer.from(line, 'utf8');
+        if (bytes.length > this.max) {
+          this.truncatedLines++;
+          this.out(cutUtf8(bytes, this.max), true, sink);
+          continue;
+        }
+      }
+      this.out(line, false, sink);
+    }
+  }
+
+  /** Keeps an unterminated tail; past maxLineBytes it is cut, emitted and the rest dropped. */
+  private hold(part: Buffer, sink: LineSink): void {
+    if (this.discarding || part.length === 0) return;
+    if (this.carryBytes + part.length > this.max) {
+      this.carry.push(part);
+      const whole = Buffer.concat(this.carry);
+      this.carry = [];
+      this.carryBytes = 0;
+      this.discarding = true;
+      this.truncatedLines++;
+      this.out(cutUtf8(whole, this.max), true, sink);
+      return;
+    }
+    // Copy: a view would pin the whole (1 MiB) read buffer for a short tail.
+    this.carry.push(Buffer.from(part));
+    this.carryBytes += part.length;
+  }
+
+  private takeCarry(): string {
+    const s =
+      this.carry.length === 1
+        ? this.carry[0].toString('utf8')
+        : Buffer.concat(this.carry).toString('utf8');
+    this.carry = [];
+    this.carryBytes = 0;
+    return s;
+  }
+
+  private out(line: string, truncated: boolean, sink: LineSink): string {
+    let l = stripCr(line);
+    if (this.first) {
+      this.first = false;
+      if (l.charCodeAt(0) === 0xfeff) l = l.slice(1);
+    }
+    this.lines++;
+    sink(l, truncated);
+    return l;
+  }
+}
