@@ -1,0 +1,365 @@
+// The tcp source: one client connection of the collector. It detects the connection's framing
+// from its first bytes, splits frames, decodes them into records, applies the level filter and
+// the client's rate limit, and hands records to the store queue. Back-pressure is by pausing
+// the socket: while too many of this client's records wait for the store, or while the client
+// owes rate-limit tokens (--rate-action slow), nothing more is read from it, and TCP flow
+// control slows the sender. Limits broken (line size, idle time, bad bytes) end the connection
+// with an error line where the framing allows one, a log line with the address and a counter.
+
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { ProtocolError } from '../errors.js';
+import {
+  detectFraming,
+  type AppendResult,
+  type BuiltinFraming,
+  type ProtocolContext,
+  type ProtocolHandler,
+} from '../framing/detect.js';
+import type { LogRecord } from '../record/record.js';
+import type { CollectorMetrics } from '../net/collector-metrics.js';
+import type { StoreQueue } from '../net/store-queue.js';
+import type { LevelFilter } from '../transforms/level-filter.js';
+import type { RateLimiter } from '../transforms/rate-limit.js';
+
+/** Splits a byte stream into frames; throws ProtocolError on a broken limit. */
+export interface StreamFramer {
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void;
+  end(onFrame: (frame: Buffer) => void): void;
+}
+
+/** Turns one frame into records (usually one; a held container partial gives none). */
+export type FrameDecoder = (frame: Buffer, out: LogRecord[]) => void;
+
+/** Settings read afresh for every chunk, so a SIGHUP reload reaches open connections. */
+export interface ConnectionSettings {
+  maxLineBytes: number;
+  idleTimeoutMs: number;
+  rateAction: 'slow' | 'drop';
+  levelFilter: LevelFilter;
+  rateLimiter: RateLimiter;
+  /** Records of one client waiting for the store before its socket is paused. */
+  maxPendingRecords: number;
+}
+
+export interface ConnectionDeps {
+  settings: () => ConnectionSettings;
+  queue: StoreQueue;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  framerFor: (framing: BuiltinFraming, maxLineBytes: number) => StreamFramer;
+  decoderFor: (framing: BuiltinFraming, peer: string) => FrameDecoder;
+  onStored: (records: number) => void;
+  onDropped: (reason: string, records: number) => void;
+}
+
+/** First bytes kept while the framing is undecided; more than this and we decide anyway. */
+const DETECT_BYTES = 64;
+/** Framings where the client may read a JSON error line before we hang up. */
+const ERROR_LINE_FRAMINGS = new Set<string>(['ndjson', 'text', 'undetected']);
+
+type PauseReason = 'store' | 'rate' | 'protocol';
+
+export class TcpConnection {
+  records = 0;
+  bytes = 0;
+  stored = 0;
+  dropped = 0;
+  framing = 'undetected';
+  closeReason = 'client_closed';
+  readonly openedMs = Date.now();
+  /** Resolves when the socket is closed and every record it gave is settled. */
+  readonly finished: Promise<void>;
+
+  private detectBuf: Buffer = Buffer.alloc(0);
+  private framer?: StreamFramer;
+  private decode?: FrameDecoder;
+  private readonly pauses = new Set<PauseReason>();
+  private pendingRecords = 0;
+  private pendingAppends = 0;
+  private closing = false;
+  private draining = false;
+  private socketClosed = false;
+  private settleFinished!: () => void;
+  private rateTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: Socket,
+    readonly peer: string,
+    readonly remoteAddress: string,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.finished = new Promise((r) => (this.settleFinished = r));
+  }
+
+  start(): void {
+    const s = this.socket;
+    s.setNoDelay(true);
+    this.armIdleTimer();
+    s.on('data', this.onData);
+    s.on('end', this.onEnd);
+    s.on('timeout', this.onTimeout);
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.closing) this.closeReason = `socket_error:${err.code ?? err.message}`;
+    });
+    s.on('close', () => {
+      this.socketClosed = true;
+      if (this.rateTimer) clearTimeout(this.rateTimer);
+      this.maybeFinished();
+    });
+  }
+
+  /** Graceful shutdown: keep reading what the client sent; hang up once it goes quiet. */
+  drain(quietMs: number): void {
+    this.draining = true;
+    this.resumeFor('rate');
+    if (this.socketClosed || this.closing) return;
+    this.socket.setTimeout(quietMs);
+  }
+
+  /** Ends the connection now (drain deadline passed). */
+  destroy(reason: string): void {
+    if (this.socketClosed) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.socket.destroy();
+  }
+
+  /** Logs, counts and ends the connection for a broken limit or protocol violation. */
+  reject(reason: string, detail: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.deps.metrics.rejectedConnections.inc({ reason });
+    this.deps.logger.warn(
+      { peer: this.peer, framing: this.framing, reason, detail },
+      'Client connection cut off.',
+    );
+    const s = this.socket;
+    s.off('data', this.onData);
+    if (ERROR_LINE_FRAMINGS.has(this.framing) && s.writable) {
+      s.write(JSON.stringify({ error: reason, detail }) + '\n');
+    }
+    s.end();
+    // Unread input (a 10 MB line still arriving) would hold a graceful close open: reset.
+    setTimeout(() => s.destroy(), 200).unref();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closing) return;
+    this.bytes += chunk.length;
+    this.deps.metrics.receivedBytes.inc(chunk.length);
+    if (!this.framer) {
+      this.detect(chunk, false);
+      return;
+    }
+    this.feed(chunk);
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.closing) return;
+    if (!this.framer && this.detectBuf.length > 0) {
+      this.detect(Buffer.alloc(0), true);
+      if (this.closing || !this.framer) return;
+    }
+    const batch: LogRecord[] = [];
+    try {
+      this.framer?.end((frame) => this.decodeInto(frame, batch));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.deps.logger.warn(
+        { peer: this.peer, framing: this.framing, detail: err.message },
+        'Client closed inside a frame; the partial frame is not stored.',
+      );
+      this.deps.onDropped('truncated_frame', 1);
+      this.dropped++;
+    }
+    this.admit(batch);
+  };
+
+  private readonly onTimeout = (): void => {
+    if (this.closing) return;
+    if (this.draining) {
+      this.closeReason = 'drained';
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    // A socket we paused is quiet because of us, not the client.
+    if (this.pauses.size > 0) return;
+    const ms = this.deps.settings().idleTimeoutMs;
+    this.reject('idle_timeout', `no bytes for ${ms} ms`);
+  };
+
+  private detect(chunk: Buffer, final: boolean): void {
+    this.detectBuf = this.detectBuf.length === 0 ? chunk : Buffer.concat([this.detectBuf, chunk]);
+    const d = detectFraming(this.detectBuf, final || this.detectBuf.length >= DETECT_BYTES);
+    if (d.kind === 'more') return;
+    if (d.kind === 'reject') {
+      this.reject('unrecognized_framing', `no framing accepts these bytes (${d.reason})`);
+      return;
+    }
+    this.deps.metrics.connectionsTotal.inc({
+      framing: d.kind === 'protocol' ? d.protocol.name : d.framing,
+    });
+    if (d.kind === 'protocol') {
+      this.handOver(d.protocol);
+      return;
+    }
+    const first = this.detectBuf;
+    this.detectBuf = Buffer.alloc(0);
+    this.framing = d.framing;
+    const settings = this.deps.settings();
+    this.framer = this.deps.framerFor(d.framing, settings.maxLineBytes);
+    this.decode = this.deps.decoderFor(d.framing, this.peer);
+    this.feed(first);
+  }
+
+  private feed(chunk: Buffer): void {
+    const batch: LogRecord[] = [];
+    try {
+      (this.framer as StreamFramer).push(chunk, (frame) => this.decodeInto(frame, batch));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.admit(batch);
+      const tooLong = /limit/.test(err.message);
+      this.reject(tooLong ? 'line_too_long' : 'protocol_error', err.message);
+      return;
+    }
+    this.admit(batch);
+  }
+
+  private decodeInto(frame: Buffer, batch: LogRecord[]): void {
+    (this.decode as FrameDecoder)(frame, batch);
+  }
+
+  /** Level filter, rate limit, then the store. */
+  private admit(records: LogRecord[]): void {
+    if (records.length === 0) return;
+    this.records += records.length;
+    this.deps.metrics.receivedRecords.inc(records.length);
+    const kept = this.filter(records);
+    if (kept.length === 0) return;
+    this.store(kept);
+  }
+
+  /** Applies the level filter and the rate limit; pauses the socket when the client owes. */
+  filter(records: LogRecord[]): LogRecord[] {
+    const settings = this.deps.settings();
+    const { kept, dropped } = settings.levelFilter.filter(records);
+    if (dropped > 0) this.drop('below_min_level', dropped);
+    if (kept.length === 0 || this.draining) return kept;
+    const policy = settings.rateAction;
+    const grant = settings.rateLimiter.take(this.remoteAddress, kept.length, policy);
+    if (grant.granted < kept.length) {
+      this.drop('rate_limited', kept.length - grant.granted);
+      return kept.slice(0, grant.granted);
+    }
+    if (grant.waitMs > 0) this.pauseForRate(grant.waitMs);
+    return kept;
+  }
+
+  private drop(reason: string, n: number): void {
+    this.dropped += n;
+    this.deps.onDropped(reason, n);
+  }
+
+  private pauseForRate(waitMs: number): void {
+    this.deps.metrics.rateLimitWaitsTotal.inc();
+    this.pauseFor('rate');
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.rateTimer = setTimeout(() => this.resumeFor('rate'), waitMs);
+  }
+
+  /** Appends records through the store queue; resolves once durable. */
+  store(records: LogRecord[], batchId?: string): Promise<AppendResult> {
+    const settings = this.deps.settings();
+    this.pendingRecords += records.length;
+    this.pendingAppends++;
+    if (this.pendingRecords > settings.maxPendingRecords) this.pauseFor('store');
+    const done = this.deps.queue.append(records, { batchId });
+    done
+      .then(
+        (result) => {
+          this.stored += result.stored;
+          this.deps.onStored(result.stored);
+        },
+        (err: unknown) => {
+          this.deps.logger.error(
+            { peer: this.peer, err: err instanceof Error ? err.message : String(err) },
+            'Store append failed; closing the client connection.',
+          );
+          this.destroy('store_error');
+        },
+      )
+      .finally(() => {
+        this.pendingRecords -= records.length;
+        this.pendingAppends--;
+        if (this.pendingRecords <= settings.maxPendingRecords / 2) this.resumeFor('store');
+        this.maybeFinished();
+      });
+    return done;
+  }
+
+  private pauseFor(reason: PauseReason): void {
+    if (this.pauses.size === 0) this.socket.pause();
+    this.pauses.add(reason);
+  }
+
+  private resumeFor(reason: PauseReason): void {
+    if (!this.pauses.delete(reason) || this.pauses.size > 0 || this.closing) return;
+    this.socket.resume();
+    this.armIdleTimer();
+  }
+
+  private armIdleTimer(): void {
+    if (!this.draining) this.socket.setTimeout(this.deps.settings().idleTimeoutMs);
+  }
+
+  private maybeFinished(): void {
+    if (this.socketClosed && this.pendingAppends === 0) this.settleFinished();
+  }
+
+  /** Gives the connection to a registered protocol (sluice frames). */
+  private handOver(protocol: ProtocolHandler): void {
+    const first = this.detectBuf;
+    this.detectBuf = Buffer.alloc(0);
+    this.framing = protocol.name;
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.pause();
+    const ctx = this.protocolContext();
+    Promise.resolve()
+      .then(() => protocol.handle(this.socket, first, ctx))
+      .catch((err: unknown) => {
+        const msg = err instanceof Error ? err.message : String(err);
+        this.reject('protocol_error', `${protocol.name}: ${msg}`);
+      });
+  }
+
+  private protocolContext(): ProtocolContext {
+    return {
+      peer: this.peer,
+      remoteAddress: this.remoteAddress,
+      maxFrameBytes: this.deps.settings().maxLineBytes,
+      logger: this.deps.logger.child({ peer: this.peer }),
+      append: (records, options) => this.store(records, options?.batchId),
+      admit: async (records) => {
+        const kept = this.filter(records);
+        while (this.pauses.has('rate')) await new Promise((r) => setTimeout(r, 20));
+        return kept;
+      },
+      received: (records, bytes) => {
+        this.records += records;
+        this.deps.metrics.receivedRecords.inc(records);
+        if (bytes > 0) {
+          // Bytes are counted on the socket for built-in framings; a handler owns its socket.
+          this.bytes += bytes;
+          this.deps.metrics.receivedBytes.inc(bytes);
+        }
+      },
+      dropped: (reason, records) => this.drop(reason, records),
+      reject: (reason, detail) => this.reject(reason, detail),
+    };
+  }
+}
