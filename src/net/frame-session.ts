@@ -1,0 +1,329 @@
+// The collector's side of sluice's framed protocol (docs/protocol.md): one session per
+// connection. It reads the client's hello, then batches; each batch is checked (CRC, sizes),
+// decompressed under a cap, decoded into records, admitted (level filter, rate limit) and
+// appended to the store under its identity (shipper id / source / sequence). The ack frame
+// goes out only once the store says the batch is durable, in the order batches arrived.
+
+import type { Duplex } from 'node:stream';
+import { decodeJson, normalizeRecord } from '../record/json.js';
+import type { JsonValue, LogRecord } from '../record/record.js';
+import { registerProtocol, type ProtocolContext, type ProtocolHandler } from '../framing/detect.js';
+import {
+  FLAG_DUPLICATE,
+  FLAG_REPLY,
+  FrameDecoder,
+  FrameError,
+  MAGIC,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  encodePreamble,
+  frameJson,
+  jsonFrame,
+  type Frame,
+} from '../framing/frame.js';
+import { DecompressError, decompress } from '../codec/codec.js';
+import { counter } from '../telemetry/metrics.js';
+
+export interface FrameSessionLimits {
+  /** Largest frame payload on the wire. */
+  maxFrameBytes: number;
+  /** Largest decompressed batch payload (the decompression cap). */
+  maxBatchBytes: number;
+  /** Batches a client may have unacknowledged; the session stops reading beyond it. */
+  window: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: FrameSessionLimits = {
+  maxFrameBytes: 16 << 20,
+  maxBatchBytes: 64 << 20,
+  window: 16,
+};
+
+const duplicates = counter(
+  'sluice_collector_duplicate_batches_total',
+  'Batches received again (same shipper id, source and sequence) and not stored twice.',
+);
+const framesIn = counter('sluice_collector_frames_total', 'Sluice frames received, by type.', [
+  'type',
+]);
+const frameErrors = counter(
+  'sluice_collector_frame_errors_total',
+  'Sluice protocol violations that closed a connection, by code.',
+  ['code'],
+);
+
+interface Identity {
+  shipperId: string;
+  source: string;
+}
+
+const MAX_ID_CHARS = 200;
+
+/** Reads the client hello: who the shipper is and which stream it sends. */
+function readHello(frame: Frame): Identity {
+  if (frame.type !== 'hello') {
+    throw new FrameError('hello_expected', `first frame is ${frame.type}, expected hello`);
+  }
+  const body = frameJson(frame);
+  const shipperId = body.shipper_id;
+  const source = body.source ?? 'default';
+  for (const [name, v] of [
+    ['shipper_id', shipperId],
+    ['source', source],
+  ] as const) {
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_CHARS) {
+      throw new FrameError(
+        'bad_hello',
+        `hello ${name} must be a string of 1-${MAX_ID_CHARS} chars`,
+      );
+    }
+  }
+  return { shipperId: shipperId as string, source: source as string };
+}
+
+/**
+ * Turns an NDJSON payload into records. A line that is not a JSON object is kept as a text
+ * record with parse_error (accepted data is never dropped silently); the count is returned.
+ */
+export function decodeBatchPayload(payload: Buffer, peer: string) {
+  const records: LogRecord[] = [];
+  let bad = 0;
+  const text = payload.toString('utf8');
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (line.trim().length === 0) continue;
+    const record = decodeLine(line, peer);
+    if (record.parse_error !== undefined && record.format === 'text') bad++;
+    records.push(record);
+  }
+  return { records, bad };
+}
+
+function decodeLine(line: string, peer: string): LogRecord {
+  let value: JsonValue;
+  try {
+    value = decodeJson(line);
+  } catch {
+    return textRecord(line, peer, 'batch line is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return textRecord(line, peer, 'batch line is not a JSON object');
+  }
+  const record = normalizeRecord(value as Record<string, JsonValue>);
+  if (record.source === undefined) record.source = peer;
+  return record;
+}
+
+function textRecord(line: string, peer: string, why: string): LogRecord {
+  return {
+    timestamp: new Date().toISOString(),
+    level: 'info',
+    severity: 9,
+    message: line,
+    format: 'text',
+    source: peer,
+    raw: line,
+    parse_error: why,
+  };
+}
+
+/** Runs one connection to its end; resolves when the socket closes. */
+export function runFrameSession(
+  socket: Duplex,
+  firstBytes: Buffer,
+  ctx: ProtocolContext,
+  limits: FrameSessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<void> {
+  return new FrameSession(socket, ctx, limits).run(firstBytes);
+}
+
+class FrameSession {
+  private readonly decoder: FrameDecoder;
+  private identity?: Identity;
+  /** Batches received and not yet acknowledged. */
+  private inFlight = 0;
+  /** Acks are written in arrival order: each batch's work chains on the previous one. */
+  private tail: Promise<void> = Promise.resolve();
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly ctx: ProtocolContext,
+    private readonly limits: FrameSessionLimits,
+  ) {
+    this.decoder = new FrameDecoder({
+      maxFrameBytes: Math.min(limits.maxFrameBytes, limits.maxBatchBytes),
+      maxUncompressedBytes: limits.maxBatchBytes,
+      expectPreamble: true,
+    });
+  }
+
+  run(firstBytes: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        this.closed = true;
+        resolve();
+      };
+      this.socket.on('close', finish);
+      this.socket.on('error', (err) => {
+        this.ctx.logger.debug({ err: err.message, peer: this.ctx.peer }, 'Connection error.');
+        finish();
+      });
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      this.socket.on('end', () => this.tail.then(() => this.socket.end()));
+      if (firstBytes.length > 0) this.onData(firstBytes);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      try {
+        this.onFrame(frame);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    framesIn.inc({ type: frame.type });
+    if (!this.identity) {
+      this.identity = readHello(frame);
+      this.socket.write(
+        Buffer.concat([
+          encodePreamble(),
+          jsonFrame('hello', {
+            server: 'sluice',
+            version: PROTOCOL_VERSION,
+            window: this.limits.window,
+            max_frame_bytes: this.limits.maxFrameBytes,
+            max_batch_bytes: this.limits.maxBatchBytes,
+          }),
+        ]),
+      );
+      return;
+    }
+    switch (frame.type) {
+      case 'batch':
+        return this.onBatch(frame);
+      case 'ping':
+        if ((frame.flags & FLAG_REPLY) === 0) {
+          this.socket.write(
+            encodeFrame({ type: 'ping', sequence: frame.sequence, flags: FLAG_REPLY }),
+          );
+        }
+        return;
+      case 'error':
+        this.ctx.logger.warn(
+          { peer: this.ctx.peer, error: frameJson(frame) },
+          'Shipper sent an error.',
+        );
+        this.socket.end();
+        return;
+      default:
+        throw new FrameError('unexpected_frame', `a client may not send ${frame.type} frames`);
+    }
+  }
+
+  private onBatch(frame: Frame): void {
+    this.inFlight++;
+    if (this.inFlight > this.limits.window && !this.paused) {
+      // Only a client that ignores the window gets here: stop reading until acks catch up.
+      this.paused = true;
+      this.socket.pause();
+    }
+    // Decompression and decoding run as soon as the frame arrives; only the append and the
+    // ack wait for the batches before them.
+    const decoded = this.decodeBatch(frame);
+    decoded.catch(() => undefined);
+    this.tail = this.tail.then(() => this.storeBatch(frame, decoded));
+  }
+
+  private async decodeBatch(frame: Frame): Promise<LogRecord[]> {
+    const raw = await decompress(
+      frame.payload,
+      frame.codec,
+      frame.uncompressedBytes,
+      this.limits.maxBatchBytes,
+    );
+    const { records, bad } = decodeBatchPayload(raw, this.ctx.peer);
+    this.ctx.received(records.length, raw.length);
+    if (bad > 0) {
+      this.ctx.logger.warn(
+        { peer: this.ctx.peer, lines: bad },
+        'Batch lines not JSON kept as text.',
+      );
+    }
+    return records;
+  }
+
+  private async storeBatch(frame: Frame, decoded: Promise<LogRecord[]>): Promise<void> {
+    if (this.closed) return;
+    try {
+      const records = await decoded;
+      const admitted = await this.ctx.admit(records);
+      const { shipperId, source } = this.identity as Identity;
+      const batchId = `${shipperId}/${source}/${frame.sequence}`;
+      const result = await this.ctx.append(admitted, { batchId });
+      if (result.duplicate) duplicates.inc();
+      if (this.closed) return;
+      const body = { stored: result.stored, duplicate: result.duplicate };
+      const flags = result.duplicate ? FLAG_DUPLICATE : 0;
+      this.socket.write(jsonFrame('ack', body, frame.sequence, flags));
+      this.inFlight--;
+      if (this.paused && this.inFlight <= this.limits.window) {
+        this.paused = false;
+        this.socket.resume();
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Sends an error frame naming the problem, then closes; later frames are ignored. */
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    const known = err instanceof FrameError || err instanceof DecompressError;
+    const code = known ? err.code : 'store_failed';
+    const message = err instanceof Error ? err.message : String(err);
+    frameErrors.inc({ code });
+    if (!this.identity) {
+      // The client never got our preamble; send it so it can read the error frame.
+      this.socket.write(encodePreamble());
+    }
+    this.socket.write(jsonFrame('error', { code, message }));
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    if (known) this.ctx.reject(code, message);
+    else this.ctx.logger.error({ peer: this.ctx.peer, err: message }, 'Batch could not be stored.');
+  }
+}
+
+/** The handler the collector consults for connections that start with "SLUC". */
+export const frameProtocol: ProtocolHandler = {
+  name: 'sluice-frames',
+  magic: MAGIC,
+  handle: (socket, firstBytes, ctx) =>
+    runFrameSession(socket, firstBytes, ctx, {
+      ...DEFAULT_SESSION_LIMITS,
+      maxFrameBytes: Math.max(ctx.maxFrameBytes, DEFAULT_SESSION_LIMITS.maxFrameBytes),
+    }),
+};
+
+registerProtocol(frameProtocol);
