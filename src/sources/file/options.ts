@@ -1,0 +1,157 @@
+// Options of the file source (the tailer), their defaults in one place, and their checks,
+// made when the source is built rather than when the first line arrives.
+
+import type { Batch } from '../../record/batch.js';
+import type { LogRecord } from '../../record/record.js';
+import type { ParseOptions } from '../../parse/options.js';
+import type { LineParser } from '../../parse/line-parser.js';
+import { optionError } from '../../errors.js';
+import type { RawLine } from './lines.js';
+
+export interface MultilineOptions {
+  /** A line matching this starts a new record; other lines continue the previous one. */
+  startPattern?: RegExp;
+  /** A line matching this continues the previous record; others start a new one. */
+  continuePattern?: RegExp;
+  /** Built-in patterns for Java and Python stack traces. */
+  preset?: 'java' | 'python';
+  /** A pending record is emitted after this long without a continuation line. */
+  timeoutMs?: number;
+}
+
+/** A line as read, with the file it came from. */
+export interface SourceLine extends RawLine {
+  source: string;
+}
+
+/** A batch from the file source; `lines` is there when `keepLines` is set, one per record. */
+export interface FileBatch extends Batch {
+  lines?: SourceLine[];
+}
+
+export interface FileSourceOptions {
+  /** Globs of files to follow (`*`, `?`, `[...]`, `{a,b}`, `**`). */
+  paths: string[];
+  /** Globs of files to leave out even when `paths` match them. */
+  excludePaths?: string[];
+  /** Where to start in files found at the first start: 'end' (default) or 'beginning'. */
+  startAt?: 'end' | 'beginning';
+  /** Folder for checkpoints; without it nothing survives a restart. */
+  stateDir?: string;
+  /** A last line without a newline is emitted after this long without growth. */
+  partialFlushMs?: number;
+  multiline?: MultilineOptions;
+  /** Lines longer than this are truncated (marked in fields.truncated). */
+  maxLineBytes?: number;
+  /** Options of the line parser (format, timezone, ...); `source` is set per file. */
+  parse?: Omit<ParseOptions, 'source'>;
+  /** Replaces the line parser: builds one for a file path (default: createLineParser). */
+  createParser?: (source: string) => LineParser;
+  /** Decides on the line text before parsing; false drops it (delivered by policy). */
+  lineFilter?: (text: string) => boolean;
+  /** Adjusts each record after parsing (tags, extra fields). */
+  recordTransform?: (record: LogRecord, text: string) => void;
+  /** Attach the raw lines with their offsets to each batch. */
+  keepLines?: boolean;
+  /** A batch is emitted at this many records... */
+  batchSize?: number;
+  /** ...or this long after its first record, whichever comes first. */
+  batchWaitMs?: number;
+  /** Reading stops while this many batches are unacknowledged. */
+  maxPendingBatches?: number;
+  /** How often followed files are checked for growth, besides watcher events. */
+  pollIntervalMs?: number;
+  /** How often the folders are rescanned for new files, besides watcher events. */
+  scanIntervalMs?: number;
+  /** A file gone from its path is kept open this long after its last growth. */
+  rotateWaitMs?: number;
+  /** Size of the fingerprint region at the start of each file. */
+  fingerprintBytes?: number;
+  /** Bytes read from a file per read call. */
+  readChunkBytes?: number;
+  /** Follow rotated `.gz` files matched by `paths` (read once, decompressed). */
+  readGzip?: boolean;
+  /** Turn off the file-system watcher and rely on polling alone. */
+  noWatcher?: boolean;
+  /** Base for relative globs (default: the working folder). */
+  cwd?: string;
+}
+
+export const FILE_SOURCE_DEFAULTS = {
+  startAt: 'end' as const,
+  partialFlushMs: 5000,
+  multilineTimeoutMs: 1000,
+  maxLineBytes: 1024 * 1024,
+  batchSize: 1000,
+  batchWaitMs: 1000,
+  maxPendingBatches: 4,
+  pollIntervalMs: 250,
+  scanIntervalMs: 1000,
+  rotateWaitMs: 5000,
+  fingerprintBytes: 1024,
+  readChunkBytes: 256 * 1024,
+};
+
+export type ResolvedFileSourceOptions = Required<
+  Omit<
+    FileSourceOptions,
+    'stateDir' | 'multiline' | 'createParser' | 'lineFilter' | 'recordTransform'
+  >
+> &
+  Pick<
+    FileSourceOptions,
+    'stateDir' | 'multiline' | 'createParser' | 'lineFilter' | 'recordTransform'
+  >;
+
+export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileSourceOptions {
+  const d = FILE_SOURCE_DEFAULTS;
+  if (!Array.isArray(opts.paths) || opts.paths.length === 0) {
+    throw optionError('file source', 'paths', opts.paths, 'expected at least one glob');
+  }
+  const resolved: ResolvedFileSourceOptions = {
+    paths: opts.paths,
+    excludePaths: opts.excludePaths ?? [],
+    startAt: opts.startAt ?? d.startAt,
+    stateDir: opts.stateDir,
+    partialFlushMs: opts.partialFlushMs ?? d.partialFlushMs,
+    multiline: opts.multiline,
+    maxLineBytes: opts.maxLineBytes ?? d.maxLineBytes,
+    parse: opts.parse ?? {},
+    createParser: opts.createParser,
+    lineFilter: opts.lineFilter,
+    recordTransform: opts.recordTransform,
+    keepLines: opts.keepLines ?? false,
+    batchSize: opts.batchSize ?? d.batchSize,
+    batchWaitMs: opts.batchWaitMs ?? d.batchWaitMs,
+    maxPendingBatches: opts.maxPendingBatches ?? d.maxPendingBatches,
+    pollIntervalMs: opts.pollIntervalMs ?? d.pollIntervalMs,
+    scanIntervalMs: opts.scanIntervalMs ?? d.scanIntervalMs,
+    rotateWaitMs: opts.rotateWaitMs ?? d.rotateWaitMs,
+    fingerprintBytes: opts.fingerprintBytes ?? d.fingerprintBytes,
+    readChunkBytes: opts.readChunkBytes ?? d.readChunkBytes,
+    readGzip: opts.readGzip ?? false,
+    noWatcher: opts.noWatcher ?? false,
+    cwd: opts.cwd ?? process.cwd(),
+  };
+  if (resolved.startAt !== 'end' && resolved.startAt !== 'beginning') {
+    throw optionError('file source', 'startAt', resolved.startAt, "expected 'end' or 'beginning'");
+  }
+  const positive: Array<keyof typeof d> = [
+    'partialFlushMs',
+    'maxLineBytes',
+    'batchSize',
+    'batchWaitMs',
+    'maxPendingBatches',
+    'pollIntervalMs',
+    'scanIntervalMs',
+    'fingerprintBytes',
+    'readChunkBytes',
+  ];
+  for (const key of positive) {
+    const value = (resolved as unknown as Record<string, unknown>)[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw optionError('file source', key, value, 'expected a whole number above 0');
+    }
+  }
+  return resolved;
+}
