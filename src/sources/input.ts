@@ -2,7 +2,6 @@
 // starts with the gzip magic bytes (1f 8b), whatever the file is called.
 
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
@@ -36,18 +35,8 @@ async function* raw(pathOrDash: string): AsyncGenerator<Buffer> {
     for await (const chunk of process.stdin) yield chunk as Buffer;
     return;
   }
-  // Open first so a missing or unreadable file fails here, with its own error.
-  const handle = await open(pathOrDash, 'r');
-  const stat = await handle.stat();
-  if (stat.isDirectory()) {
-    await handle.close();
-    throw Object.assign(new IoError('is a directory'), { code: 'EISDIR' });
-  }
-  const stream = createReadStream('', {
-    fd: handle.fd,
-    highWaterMark: CHUNK_BYTES,
-    autoClose: true,
-  });
+  // The stream opens the file itself; a missing or unreadable file fails the first read.
+  const stream = createReadStream(pathOrDash, { highWaterMark: CHUNK_BYTES });
   for await (const chunk of stream) yield chunk as Buffer;
 }
 

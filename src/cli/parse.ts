@@ -1,0 +1,243 @@
+// `sluice parse [FILE...]`: raw log lines in, one normalized record per line out as NDJSON,
+// or aggregate statistics with --stats.
+
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { runAction } from './run-action.js';
+import { ConfigError, IoError } from '../errors.js';
+import { parsePositiveInt, parseSizeBytes } from '../util/units.js';
+import { FORMATS } from '../record/record.js';
+import type { Format, LogRecord } from '../record/record.js';
+import { encodeRecord } from '../record/json.js';
+import { createLineParser, markTruncated } from '../parse/line-parser.js';
+import type { ParseOptions } from '../parse/options.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../parse/options.js';
+import { createMultiline, compileStartPattern, MULTILINE_PRESETS } from '../parse/multiline.js';
+import type { Multiline, MultilinePreset } from '../parse/multiline.js';
+import { ParseStats, formatStatsTable } from '../parse/stats.js';
+import { NewlineFramer } from '../framing/newline.js';
+import { openInput } from '../sources/input.js';
+
+interface ParseFlags {
+  format: string;
+  timezone: string;
+  assumeYear?: string;
+  now?: string;
+  keepRaw?: boolean;
+  maxLineBytes: string;
+  multiline?: string;
+  multilineStart?: string;
+  stats?: boolean;
+  top: string;
+  output?: string;
+}
+
+/** Output is gathered into one string and written in large pieces, waiting on back-pressure. */
+class Output {
+  private pending = '';
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+
+  add(line: string): void {
+    this.pending += line;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  async drain(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending;
+    this.pending = '';
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+      });
+    }
+  }
+}
+
+function parseNow(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(n)) {
+    throw new ConfigError(
+      `--now: "${text}" is not a time; use RFC 3339 (2024-01-01T00:00:00Z) or epoch ms.`,
+    );
+  }
+  return n;
+}
+
+function buildOptions(flags: ParseFlags): ParseOptions {
+  if (flags.format !== 'auto' && !(FORMATS as readonly string[]).includes(flags.format)) {
+    throw new ConfigError(
+      `--format: "${flags.format}" is not a format; use auto or one of ${FORMATS.join(', ')}.`,
+    );
+  }
+  const opts: ParseOptions = {
+    format: flags.format as Format | 'auto',
+    timezone: flags.timezone,
+    keepRaw: flags.keepRaw === true,
+    maxLineBytes: parseSizeBytes(flags.maxLineBytes, '--max-line-bytes'),
+  };
+  if (flags.assumeYear !== undefined) {
+    const y = parsePositiveInt(flags.assumeYear, '--assume-year');
+    if (y > 9999) throw new ConfigError(`--assume-year: ${y} is not a year from 1 to 9999.`);
+    opts.assumeYear = y;
+  }
+  if (flags.now !== undefined) opts.now = parseNow(flags.now);
+  return opts;
+}
+
+function buildMultiline(flags: ParseFlags): (() => Multiline) | undefined {
+  if (flags.multiline !== undefined && flags.multilineStart !== undefined) {
+    throw new ConfigError('--multiline and --multiline-start cannot be used together.');
+  }
+  if (flags.multilineStart !== undefined) {
+    const re = compileStartPattern(flags.multilineStart);
+    return () => createMultiline({ startPattern: re });
+  }
+  if (flags.multiline !== undefined) {
+    const preset = flags.multiline as MultilinePreset;
+    if (!MULTILINE_PRESETS.includes(preset)) {
+      throw new ConfigError(
+        `--multiline: "${flags.multiline}" is unknown; use java, python or go.`,
+      );
+    }
+    return () => createMultiline({ preset });
+  }
+  return undefined;
+}
+
+interface Sink {
+  records(recs: LogRecord[], line: number, source: string | undefined): void;
+  /** Called after each input chunk; may wait for stdout. */
+  afterChunk(): Promise<void>;
+}
+
+/** Reads one input through framer → (multiline) → parser into the sink. */
+async function parseInput(
+  path: string,
+  opts: ParseOptions,
+  multiline: (() => Multiline) | undefined,
+  sink: Sink,
+  stats: ParseStats | undefined,
+): Promise<void> {
+  const source = path === '-' ? undefined : path;
+  const parser = createLineParser({ ...opts, source });
+  const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes });
+  const joiner = multiline?.();
+  const recs: LogRecord[] = [];
+  let lineNo = 0;
+  let eventLine = 0;
+  const parseOne = (text: string, truncated: boolean, at: number) => {
+    parser.push(text, recs);
+    if (truncated) for (const r of recs) markTruncated(r);
+    if (recs.length > 0) {
+      sink.records(recs, at, source);
+      recs.length = 0;
+    }
+  };
+  const onLine = (line: string, truncated: boolean) => {
+    lineNo++;
+    if (!joiner) return parseOne(line, truncated, lineNo);
+    const wasPending = joiner.pending;
+    const done = joiner.push(line);
+    for (const ev of done) parseOne(ev, false, eventLine);
+    if (!wasPending || done.length > 0) eventLine = lineNo;
+  };
+  for await (const chunk of openInput(path)) {
+    if (stats) stats.bytes += chunk.length;
+    framer.push(chunk, onLine);
+    await sink.afterChunk();
+  }
+  framer.end(onLine);
+  if (joiner) for (const ev of joiner.flush()) parseOne(ev, false, eventLine);
+  parser.flush(recs);
+  if (recs.length > 0) sink.records(recs, lineNo, source);
+  recs.length = 0;
+  if (stats) stats.lines += lineNo;
+}
+
+async function run(files: string[], flags: ParseFlags): Promise<number> {
+  const opts = buildOptions(flags);
+  const multiline = buildMultiline(flags);
+  const topN = parsePositiveInt(flags.top, '--top');
+  const output = flags.output ?? 'table';
+  if (output !== 'table' && output !== 'json') {
+    throw new ConfigError(`--output: "${output}" is unknown; use table or json.`);
+  }
+  const inputs = files.length > 0 ? files : ['-'];
+  const out = new Output(process.stdout);
+  const stats = flags.stats ? new ParseStats() : undefined;
+  const sink: Sink = stats
+    ? {
+        records(recs, line, source) {
+          for (const r of recs) stats.add(r, line, source);
+        },
+        afterChunk: async () => undefined,
+      }
+    : {
+        records(recs) {
+          for (const r of recs) out.add(encodeRecord(r) + '\n');
+        },
+        afterChunk: () => out.drain(),
+      };
+  let failed = false;
+  for (const path of inputs) {
+    try {
+      await parseInput(path, opts, multiline, sink, stats);
+    } catch (err) {
+      if (!(err instanceof IoError)) throw err;
+      failed = true;
+      await out.drain();
+      process.stderr.write(`sluice parse: ${err.message}\n`);
+    }
+  }
+  if (stats) {
+    const report = stats.report(topN);
+    out.add(output === 'json' ? JSON.stringify(report) + '\n' : formatStatsTable(report));
+  }
+  await out.drain();
+  return failed ? 2 : 0;
+}
+
+export function register(program: Command): void {
+  program
+    .command('parse')
+    .description('Parse raw log lines (files or stdin, gzip detected) into records as NDJSON.')
+    .argument('[files...]', 'files to read ("-" or none for standard input)')
+    .addOption(
+      new Option('-f, --format <name>', 'format to use, or auto to detect line by line')
+        .choices(['auto', ...FORMATS])
+        .default('auto'),
+    )
+    .option('--timezone <zone>', 'IANA zone for times written without an offset', 'UTC')
+    .option('--assume-year <year>', 'year for RFC 3164 times (default: inferred from --now)')
+    .option('--now <time>', 'reference time (RFC 3339 or epoch ms) instead of the clock')
+    .option('--keep-raw', 'keep the original line in "raw" on every record')
+    .option(
+      '--max-line-bytes <size>',
+      'longest line kept whole; longer lines are cut and marked fields.truncated',
+      String(DEFAULT_MAX_LINE_BYTES),
+    )
+    .addOption(
+      new Option('--multiline <preset>', 'join stack traces into one event').choices([
+        ...MULTILINE_PRESETS,
+      ]),
+    )
+    .option('--multiline-start <regex>', 'a line matching REGEX starts an event; others join it')
+    .option('--stats', 'print aggregate statistics instead of records')
+    .option('--top <n>', 'how many top paths, IPs, hosts and services --stats lists', '10')
+    .addOption(
+      new Option('--output <kind>', 'statistics as an aligned table or one JSON document')
+        .choices(['table', 'json'])
+        .default('table'),
+    )
+    .action(runAction('parse', (files: string[], flags: ParseFlags) => run(files, flags)));
+}

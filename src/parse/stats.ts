@@ -1,0 +1,217 @@
+// Aggregate statistics over parsed records for `sluice parse --stats`: counts per format,
+// level, status and class, parse failures with their first line numbers, top values, first
+// and last timestamp. Top-value counters are bounded (Misra-Gries), so memory does not grow
+// with the number of distinct paths or addresses.
+
+import type { LogRecord } from '../record/record.js';
+
+/** Counts values, keeping at most `capacity` of them; exact while fewer are distinct. */
+export class TopCounter {
+  private readonly counts = new Map<string, number>();
+  /** True once values had to be dropped: the counts are then lower bounds. */
+  approximate = false;
+
+  constructor(private readonly capacity = 20_000) {}
+
+  add(value: string): void {
+    const c = this.counts.get(value);
+    if (c !== undefined) {
+      this.counts.set(value, c + 1);
+      return;
+    }
+    if (this.counts.size >= this.capacity) this.shrink();
+    this.counts.set(value, 1);
+  }
+
+  /** Misra-Gries step: take the smallest count off every entry and drop those left at zero. */
+  private shrink(): void {
+    this.approximate = true;
+    let min = Infinity;
+    for (const c of this.counts.values()) if (c < min) min = c;
+    for (const [k, c] of this.counts) {
+      if (c <= min) this.counts.delete(k);
+      else this.counts.set(k, c - min);
+    }
+  }
+
+  top(n: number): Array<{ value: string; count: number }> {
+    return [...this.counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, n)
+      .map(([value, count]) => ({ value, count }));
+  }
+}
+
+export interface Failure {
+  line: number;
+  source?: string;
+  reason: string;
+}
+
+export interface StatsReport {
+  lines: number;
+  records: number;
+  bytes: number;
+  elapsed_ms: number;
+  lines_per_second: number;
+  bytes_per_second: number;
+  formats: Record<string, number>;
+  failures: { count: number; first: Failure[] };
+  levels: Record<string, number>;
+  statuses: Record<string, number>;
+  status_classes: Record<string, number>;
+  top: Record<string, Array<{ value: string; count: number }>>;
+  top_approximate: string[];
+  first_timestamp?: string;
+  last_timestamp?: string;
+}
+
+function bump(o: Record<string, number>, k: string): void {
+  o[k] = (o[k] ?? 0) + 1;
+}
+
+export class ParseStats {
+  lines = 0;
+  records = 0;
+  bytes = 0;
+  private readonly formats: Record<string, number> = {};
+  private readonly levels: Record<string, number> = {};
+  private readonly statusCounts = new Array<number>(1000).fill(0);
+  private failures = 0;
+  private readonly firstFailures: Failure[] = [];
+  private readonly paths = new TopCounter();
+  private readonly ips = new TopCounter();
+  private readonly hosts = new TopCounter();
+  private readonly services = new TopCounter();
+  private first: string | undefined;
+  private last: string | undefined;
+  private readonly started = performance.now();
+
+  /** Counts one record; `line` is its line number in `source` for failure reports. */
+  add(rec: LogRecord, line: number, source?: string): void {
+    this.records++;
+    bump(this.formats, rec.format);
+    bump(this.levels, rec.level);
+    if (rec.parse_error !== undefined) {
+      this.failures++;
+      if (this.firstFailures.length < 5) {
+        const f: Failure = { line, reason: rec.parse_error };
+        if (source !== undefined) f.source = source;
+        this.firstFailures.push(f);
+      }
+    }
+    const http = rec.http;
+    if (http !== undefined) {
+      const s = http.status;
+      if (s !== undefined && s >= 0 && s < 1000) this.statusCounts[s]++;
+      if (http.path !== undefined) this.paths.add(http.path);
+      if (http.client_ip !== undefined) this.ips.add(http.client_ip);
+    }
+    if (rec.host !== undefined) this.hosts.add(rec.host);
+    if (rec.service !== undefined) this.services.add(rec.service);
+    const ts = rec.timestamp;
+    // Timestamps share one fixed-width format, so string order is time order.
+    if (this.first === undefined || ts < this.first) this.first = ts;
+    if (this.last === undefined || ts > this.last) this.last = ts;
+  }
+
+  report(topN: number): StatsReport {
+    const elapsed = performance.now() - this.started;
+    const statuses: Record<string, number> = {};
+    const classes: Record<string, number> = {};
+    for (let s = 0; s < 1000; s++) {
+      const c = this.statusCounts[s];
+      if (c === 0) continue;
+      statuses[String(s)] = c;
+      const cls = `${Math.floor(s / 100)}xx`;
+      classes[cls] = (classes[cls] ?? 0) + c;
+    }
+    const counters = { paths: this.paths, client_ips: this.ips, hosts: this.hosts };
+    const all = { ...counters, services: this.services };
+    const top: StatsReport['top'] = {};
+    const approx: string[] = [];
+    for (const [name, c] of Object.entries(all)) {
+      top[name] = c.top(topN);
+      if (c.approximate) approx.push(name);
+    }
+    const seconds = Math.max(elapsed, 1) / 1000;
+    const report: StatsReport = {
+      lines: this.lines,
+      records: this.records,
+      bytes: this.bytes,
+      elapsed_ms: Math.round(elapsed),
+      lines_per_second: Math.round(this.lines / seconds),
+      bytes_per_second: Math.round(this.bytes / seconds),
+      formats: this.formats,
+      failures: { count: this.failures, first: this.firstFailures },
+      levels: this.levels,
+      statuses,
+      status_classes: classes,
+      top,
+      top_approximate: approx,
+    };
+    if (this.first !== undefined) report.first_timestamp = this.first;
+    if (this.last !== undefined) report.last_timestamp = this.last;
+    return report;
+  }
+}
+
+function table(rows: Array<[string, string]>, indent = '  '): string {
+  const w = Math.max(0, ...rows.map((r) => r[0].length));
+  return rows.map(([k, v]) => `${indent}${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+function countRows(o: Record<string, number>, total: number): Array<[string, string]> {
+  return Object.entries(o)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => [k, `${String(v).padStart(12)}  ${pct(v, total)}`]);
+}
+
+function pct(v: number, total: number): string {
+  return total > 0 ? `${((v / total) * 100).toFixed(1).padStart(5)}%` : '';
+}
+
+/** The report as an aligned, human-readable table. */
+export function formatStatsTable(r: StatsReport): string {
+  const out: string[] = [];
+  out.push('Input');
+  out.push(
+    table([
+      ['lines', String(r.lines)],
+      ['records', String(r.records)],
+      ['bytes', String(r.bytes)],
+      ['first timestamp', r.first_timestamp ?? '-'],
+      ['last timestamp', r.last_timestamp ?? '-'],
+      ['elapsed', `${(r.elapsed_ms / 1000).toFixed(3)} s`],
+      ['rate', `${r.lines_per_second} lines/s, ${(r.bytes_per_second / 1e6).toFixed(1)} MB/s`],
+    ]),
+  );
+  out.push('Formats');
+  out.push(table(countRows(r.formats, r.records)));
+  out.push(`Parse failures: ${r.failures.count}`);
+  if (r.failures.first.length > 0) {
+    out.push(
+      table(
+        r.failures.first.map((f) => [
+          `${f.source !== undefined ? f.source + ':' : 'line '}${f.line}`,
+          f.reason,
+        ]),
+      ),
+    );
+  }
+  out.push('Levels');
+  out.push(table(countRows(r.levels, r.records)));
+  if (Object.keys(r.statuses).length > 0) {
+    out.push('HTTP status classes');
+    out.push(table(countRows(r.status_classes, r.records)));
+    out.push('HTTP statuses');
+    out.push(table(countRows(r.statuses, r.records)));
+  }
+  for (const [name, rows] of Object.entries(r.top)) {
+    if (rows.length === 0) continue;
+    const approx = r.top_approximate.includes(name) ? ' (approximate)' : '';
+    out.push(`Top ${name.replace('_', ' ')}${approx}`);
+    out.push(table(rows.map((x) => [String(x.count).padStart(12), x.value])));
+  }
+  return out.join('\n') + '\n';
+}
