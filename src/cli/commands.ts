@@ -8,4 +8,5 @@ type Register = (program: Command) => void;
 export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./certs.js'),
   () => import('./parse.js'),
+  () => import('./capture.js'),
 ];

@@ -10,7 +10,6 @@ import { compileGlob, matchesAny, type CompiledGlob } from '../../util/glob.js';
 export interface DiscoveryOptions {
   paths: string[];
   excludePaths: string[];
-  readGzip: boolean;
   cwd: string;
 }
 
@@ -27,8 +26,8 @@ export class FileDiscovery {
   /** True when the absolute path is one this source follows. */
   selects(path: string): boolean {
     if (!matchesAny(path, this.include) || matchesAny(path, this.exclude)) return false;
-    // Rotated archives are compressed bytes, not lines: skipped unless asked for.
-    if (!this.opts.readGzip && path.endsWith('.gz')) return false;
+    // Rotated archives are compressed bytes, not lines: never followed.
+    if (path.endsWith('.gz')) return false;
     return true;
   }
 

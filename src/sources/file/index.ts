@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { Acknowledgement, type AckOutcome } from '../../record/batch.js';
 import type { LogRecord } from '../../record/record.js';
-import { createLineParser } from '../../parse/line-parser.js';
+import { createLineParser } from '../../parse/index.js';
 import { componentLogger } from '../../telemetry/logger.js';
 import { counter, gauge } from '../../telemetry/metrics.js';
 import { CheckpointStore, type CheckpointEntry } from './checkpoint.js';

@@ -4,17 +4,15 @@
 import type { Batch } from '../../record/batch.js';
 import type { LogRecord } from '../../record/record.js';
 import type { ParseOptions } from '../../parse/options.js';
-import type { LineParser } from '../../parse/line-parser.js';
+import type { LineParser, MultilinePreset } from '../../parse/index.js';
 import { optionError } from '../../errors.js';
 import type { RawLine } from './lines.js';
 
 export interface MultilineOptions {
   /** A line matching this starts a new record; other lines continue the previous one. */
   startPattern?: RegExp;
-  /** A line matching this continues the previous record; others start a new one. */
-  continuePattern?: RegExp;
-  /** Built-in patterns for Java and Python stack traces. */
-  preset?: 'java' | 'python';
+  /** Built-in continuation rules for Java, Python and Go stack traces. */
+  preset?: MultilinePreset;
   /** A pending record is emitted after this long without a continuation line. */
   timeoutMs?: number;
 }
@@ -69,8 +67,6 @@ export interface FileSourceOptions {
   fingerprintBytes?: number;
   /** Bytes read from a file per read call. */
   readChunkBytes?: number;
-  /** Follow rotated `.gz` files matched by `paths` (read once, decompressed). */
-  readGzip?: boolean;
   /** Turn off the file-system watcher and rely on polling alone. */
   noWatcher?: boolean;
   /** Base for relative globs (default: the working folder). */
@@ -129,7 +125,6 @@ export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileS
     rotateWaitMs: opts.rotateWaitMs ?? d.rotateWaitMs,
     fingerprintBytes: opts.fingerprintBytes ?? d.fingerprintBytes,
     readChunkBytes: opts.readChunkBytes ?? d.readChunkBytes,
-    readGzip: opts.readGzip ?? false,
     noWatcher: opts.noWatcher ?? false,
     cwd: opts.cwd ?? process.cwd(),
   };

@@ -3,7 +3,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { IoError } from '../../errors.js';
-import type { LineParser } from '../../parse/line-parser.js';
+import type { LineParser } from '../../parse/index.js';
 import {
   fingerprintOf,
   headMatches,

@@ -1,0 +1,30 @@
+// The stdout sink: NDJSON records on standard output, with back-pressure (a slow reader of
+// the pipe slows the source). Delivered means handed to the operating system, not durable.
+
+import type { Writable } from 'node:stream';
+import { encodeRecord } from '../record/json.js';
+import type { Batch } from '../record/batch.js';
+import type { LogRecord } from '../record/record.js';
+
+export class StdoutSink {
+  constructor(private readonly out: Writable = process.stdout) {}
+
+  /** Writes the records; resolves when the stream has taken them. */
+  write(records: readonly LogRecord[]): Promise<void> {
+    let text = '';
+    for (const rec of records) text += encodeRecord(rec) + '\n';
+    return new Promise((resolve, reject) => {
+      this.out.write(text, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async deliver(batch: Batch): Promise<void> {
+    try {
+      if (batch.records.length > 0) await this.write(batch.records);
+      batch.ack.delivered();
+    } catch (err) {
+      batch.ack.settle({ status: 'rejected', reason: (err as Error).message });
+      throw err;
+    }
+  }
+}
