@@ -8,5 +8,8 @@ type Register = (program: Command) => void;
 export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./certs.js'),
   () => import('./parse.js'),
+  () => import('./ship.js'),
   () => import('./capture.js'),
+  () => import('./generate.js'),
+  () => import('./serve.js'),
 ];

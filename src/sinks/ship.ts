@@ -6,6 +6,7 @@
 // what lets a killed shipper restart without sending anything twice).
 
 import * as net from 'node:net';
+import hdr from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
 import type { Acknowledgement, Batch } from '../record/batch.js';
 import type { LogRecord } from '../record/record.js';
@@ -67,6 +68,9 @@ export interface ShipperStatus {
   spoolBytes: number;
   /** Seconds the oldest unacknowledged batch has waited (0 when none). */
   oldestUnackedSeconds: number;
+  /** Percentiles of the ack round trip, in ms (undefined before the first ack). */
+  rttP50Ms?: number;
+  rttP99Ms?: number;
   lastError?: string;
 }
 
@@ -147,6 +151,8 @@ class ShipperImpl implements Shipper {
   /** Acks of input batches waiting on a collector ack (memory spool). */
   private readonly waitingAcks = new Map<number, Acknowledgement[]>();
   private readonly inTransit = new Set<Promise<void>>();
+  /** Ack round trips in microseconds, for the status line's percentiles. */
+  private readonly rtt = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3.6e9 });
   private readonly counts = {
     recordsSent: 0,
     recordsAcked: 0,
@@ -334,6 +340,7 @@ class ShipperImpl implements Shipper {
     m.batchesAcked.inc();
     m.recordsAcked.inc(entry.records);
     m.rtt.observe(ack.rttSeconds);
+    this.rtt.recordValue(Math.max(1, Math.round(ack.rttSeconds * 1e6)));
     if (ack.duplicate) {
       this.counts.duplicates++;
       m.duplicates.inc();
@@ -388,6 +395,8 @@ class ShipperImpl implements Shipper {
       spoolBatches: this.spool.depth,
       spoolBytes: this.spool.bytes,
       oldestUnackedSeconds: oldest === undefined ? 0 : (Date.now() - oldest) / 1000,
+      rttP50Ms: this.rtt.totalCount ? this.rtt.getValueAtPercentile(50) / 1000 : undefined,
+      rttP99Ms: this.rtt.totalCount ? this.rtt.getValueAtPercentile(99) / 1000 : undefined,
       lastError: this.transport.lastError,
     };
   }
