@@ -10,4 +10,6 @@ export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./parse.js'),
   () => import('./ship.js'),
   () => import('./capture.js'),
+  () => import('./generate.js'),
+  () => import('./serve.js'),
 ];

@@ -1,0 +1,148 @@
+// The generator: a scenario engine, an event clock and a formatter. It hands out events, lines
+// or whole chunks of lines up to a time on the event clock; it never looks at the wall clock,
+// so the same seed and start time give the same bytes whatever the pacing.
+
+import { ConfigError } from '../errors.js';
+import { blankEvent, type GenEvent } from './event.js';
+import {
+  createFormatter,
+  levelInFormat,
+  type GeneratedFormat,
+  type LineFormatter,
+  type SlotRecorder,
+} from './formats.js';
+import { labelLine, type LineLabel } from './labels.js';
+import { Prng } from './prng.js';
+import { builtinScenario } from './scenario/builtin.js';
+import { ScenarioEngine } from './scenario/engine.js';
+import type { Scenario } from './scenario/schema.js';
+
+export interface BurstOptions {
+  /** A burst starts every `everyMs` of event time (the first at everyMs). */
+  everyMs: number;
+  /** How long each burst lasts. */
+  forMs: number;
+  /** Rate multiplier during a burst. */
+  factor: number;
+}
+
+export interface GeneratorOptions {
+  format: GeneratedFormat;
+  /** A compiled scenario or the name of a built-in one (default 'web'). */
+  scenario?: Scenario | string;
+  seed?: string | number;
+  /** Time of the first event, epoch ms (default: now). */
+  startTimeMs?: number;
+  /** Lines per second of event time (the asked rate, or the simulated rate under --rate 0). */
+  ratePerSec: number;
+  burst?: BurstOptions;
+  /** 'uniform' spaces lines evenly; 'poisson' draws exponential gaps with the same mean. */
+  arrivals?: 'uniform' | 'poisson';
+}
+
+export interface Chunk {
+  text: string;
+  lines: number;
+  /** NDJSON labels of the chunk's lines, when asked for. */
+  labels?: string;
+}
+
+export class Generator {
+  readonly scenario: Scenario;
+  readonly format: GeneratedFormat;
+  readonly startTimeMs: number;
+  /** Lines produced so far. */
+  count = 0;
+  private readonly rng: Prng;
+  private readonly engine: ScenarioEngine;
+  private readonly formatter: LineFormatter;
+  private readonly event = blankEvent();
+  private readonly recorder: SlotRecorder = [];
+  private clockMs: number;
+  private readonly gapMs: number;
+
+  constructor(private readonly opts: GeneratorOptions) {
+    if (!(opts.ratePerSec > 0) || !Number.isFinite(opts.ratePerSec)) {
+      throw new ConfigError(`generate: rate ${opts.ratePerSec} must be above 0 for the clock.`);
+    }
+    this.format = opts.format;
+    this.scenario =
+      typeof opts.scenario === 'object' ? opts.scenario : builtinScenario(opts.scenario ?? 'web');
+    this.rng = new Prng(opts.seed ?? 1);
+    this.startTimeMs = Math.floor(opts.startTimeMs ?? Date.now());
+    this.clockMs = this.startTimeMs;
+    this.gapMs = 1000 / opts.ratePerSec;
+    this.engine = new ScenarioEngine(this.scenario, this.rng, this.startTimeMs);
+    this.formatter = createFormatter(opts.format);
+  }
+
+  /** Event time (ms) of the next line. */
+  get nextTimeMs(): number {
+    return Math.floor(this.clockMs);
+  }
+
+  /** The allowed edges of the scenario's state machine. */
+  edges(): Map<string, readonly string[]> {
+    return this.engine.edges();
+  }
+
+  private burstFactor(t: number): number {
+    const b = this.opts.burst;
+    if (!b) return 1;
+    const since = t - this.startTimeMs;
+    if (since < b.everyMs) return 1;
+    return since % b.everyMs < b.forMs ? b.factor : 1;
+  }
+
+  /**
+   * The next event. The object is reused by the following call: copy it (cloneEvent) to keep it.
+   */
+  nextEvent(): GenEvent {
+    const ev = this.event;
+    const now = Math.floor(this.clockMs);
+    this.engine.fill(ev, now);
+    ev.seq = ++this.count;
+    ev.level = levelInFormat(this.format, ev.level, ev.request.status);
+    const gap = this.gapMs / (this.engine.lastRate * this.burstFactor(now));
+    this.clockMs += this.opts.arrivals === 'poisson' ? this.rng.exponential(gap) : gap;
+    return ev;
+  }
+
+  /** The line of an event, without the newline. */
+  line(ev: GenEvent): string {
+    return this.formatter(ev, null);
+  }
+
+  /** The line of an event and its label (state, entity and exact PHI spans). */
+  labelledLine(ev: GenEvent): { line: string; label: LineLabel } {
+    this.recorder.length = 0;
+    const line = this.formatter(ev, this.recorder);
+    return { line, label: labelLine(ev, line, this.recorder) };
+  }
+
+  /**
+   * Lines up to `maxLines`, stopping before the first event later than `untilMs` (event time).
+   */
+  chunk(maxLines: number, untilMs = Number.POSITIVE_INFINITY, withLabels = false): Chunk {
+    let text = '';
+    let labels = '';
+    let n = 0;
+    while (n < maxLines && this.clockMs <= untilMs) {
+      const ev = this.nextEvent();
+      if (withLabels) {
+        const { line, label } = this.labelledLine(ev);
+        text += line + '\n';
+        labels += JSON.stringify(label) + '\n';
+      } else {
+        text += this.formatter(ev, null) + '\n';
+      }
+      n++;
+    }
+    return withLabels ? { text, lines: n, labels } : { text, lines: n };
+  }
+}
+
+/** A generator of lines of one format from one scenario (see GeneratorOptions). */
+export function createGenerator(opts: GeneratorOptions): Generator {
+  return new Generator(opts);
+}
