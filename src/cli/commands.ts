@@ -11,4 +11,5 @@ export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./ship.js'),
   () => import('./capture.js'),
   () => import('./generate.js'),
+  () => import('./serve.js'),
 ];

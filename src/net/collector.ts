@@ -181,7 +181,10 @@ export function createCollector(options: CollectorOptions): Collector {
   }
 
   async function listenTcp(host: string, port: number) {
-    const server = createServer({ noDelay: true }, (s) => handleConnection(s, 'tcp'));
+    // allowHalfOpen: a client's FIN ends its input only; we reply (errors, acks) and then close.
+    const server = createServer({ noDelay: true, allowHalfOpen: true }, (s) =>
+      handleConnection(s, 'tcp'),
+    );
     // Keep the kernel's accept queue generous: 1,000 clients may connect at once.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

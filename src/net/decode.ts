@@ -3,18 +3,37 @@
 // syslog lines go through the same line parser as `sluice parse`; NDJSON objects that already
 // are sluice records pass through unchanged, other objects are normalized as JSON log lines.
 
+import { ProtocolError } from '../errors.js';
 import type { BuiltinFraming } from '../framing/detect.js';
+import { NewlineFramer } from '../framing/newline.js';
 import { OctetCountingFramer } from '../framing/octet.js';
-import { createLineParser } from '../parse/line-parser.js';
-import type { ParseOptions } from '../parse/options.js';
+import { createLineParser, type ParseOptions } from '../parse/index.js';
 import { decodeJson, normalizeRecord } from '../record/json.js';
 import type { JsonValue, LogRecord } from '../record/record.js';
 import type { FrameDecoder, StreamFramer } from '../sources/tcp.js';
-import { LineFramer } from './line-framer.js';
 
+/**
+ * The framer for a connection. On the network a line over maxLineBytes ends the connection
+ * (ProtocolError), unlike a file, where the newline framer truncates and carries on. Blank
+ * lines (keep-alives, CRLF pairs) carry no record and are skipped.
+ */
 export function framerFor(framing: BuiltinFraming, maxLineBytes: number): StreamFramer {
-  if (framing === 'octet') return new OctetCountingFramer({ maxFrameBytes: maxLineBytes });
-  return new LineFramer(maxLineBytes);
+  if (framing === 'octet') {
+    const octet = new OctetCountingFramer({ maxFrameBytes: maxLineBytes });
+    return {
+      push: (chunk, onFrame) => octet.push(chunk, (f) => onFrame(f.toString('utf8'))),
+      end: (onFrame) => octet.end((f) => onFrame(f.toString('utf8'))),
+    };
+  }
+  const lines = new NewlineFramer({ maxLineBytes });
+  const sink = (onFrame: (frame: string) => void) => (line: string, truncated: boolean) => {
+    if (truncated) throw new ProtocolError(`line longer than the ${maxLineBytes}-byte limit`);
+    if (line.length > 0) onFrame(line);
+  };
+  return {
+    push: (chunk, onFrame) => void lines.push(chunk, sink(onFrame)),
+    end: (onFrame) => void lines.end(sink(onFrame)),
+  };
 }
 
 /** A decoder for one connection; `parse` holds the options of `sluice parse` (timezone...). */
@@ -25,20 +44,19 @@ export function decoderFor(
 ): FrameDecoder {
   const opts: ParseOptions = { ...parse, source: peer };
   const lines = createLineParser(opts);
-  const asText: FrameDecoder = (frame, out) => lines.push(frame.toString('utf8'), out);
+  const asText: FrameDecoder = (frame, out) => lines.push(frame, out);
   if (framing !== 'ndjson') return asText;
   return (frame, out) => {
-    const text = frame.toString('utf8');
     let value: JsonValue;
     try {
-      value = decodeJson(text);
+      value = decodeJson(frame);
     } catch {
       // Not JSON after all: the line parser keeps it as text with parse_error.
-      lines.push(text, out);
+      lines.push(frame, out);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      lines.push(text, out);
+      lines.push(frame, out);
       return;
     }
     const rec: LogRecord = normalizeRecord(value, opts);

@@ -22,14 +22,14 @@ import type { StoreQueue } from '../net/store-queue.js';
 import type { LevelFilter } from '../transforms/level-filter.js';
 import type { RateLimiter } from '../transforms/rate-limit.js';
 
-/** Splits a byte stream into frames; throws ProtocolError on a broken limit. */
+/** Splits a byte stream into frames, decoded as UTF-8; throws ProtocolError on a broken limit. */
 export interface StreamFramer {
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void;
-  end(onFrame: (frame: Buffer) => void): void;
+  push(chunk: Buffer, onFrame: (frame: string) => void): void;
+  end(onFrame: (frame: string) => void): void;
 }
 
 /** Turns one frame into records (usually one; a held container partial gives none). */
-export type FrameDecoder = (frame: Buffer, out: LogRecord[]) => void;
+export type FrameDecoder = (frame: string, out: LogRecord[]) => void;
 
 /** Settings read afresh for every chunk, so a SIGHUP reload reaches open connections. */
 export interface ConnectionSettings {
@@ -175,13 +175,16 @@ export class TcpConnection {
       this.dropped++;
     }
     this.admit(batch);
+    this.closing = true;
+    this.socket.end();
   };
 
   private readonly onTimeout = (): void => {
     if (this.closing) return;
     if (this.draining) {
+      // Quiet during shutdown: say goodbye (FIN) but keep reading until the client closes
+      // too, so nothing it sent in the meantime is lost; the drain deadline bounds this.
       this.closeReason = 'drained';
-      this.closing = true;
       this.socket.end();
       return;
     }
@@ -229,7 +232,7 @@ export class TcpConnection {
     this.admit(batch);
   }
 
-  private decodeInto(frame: Buffer, batch: LogRecord[]): void {
+  private decodeInto(frame: string, batch: LogRecord[]): void {
     (this.decode as FrameDecoder)(frame, batch);
   }
 

@@ -1,0 +1,102 @@
+// `sluice serve`: the collection server. Listens on TCP, detects each connection's framing,
+// filters and rate-limits, and stores records durably. SIGTERM/SIGINT drain and exit 0;
+// SIGHUP reloads --config.
+
+import type { Command } from 'commander';
+import { loadServeConfig, resolveServeSettings, type ServeFlags } from '../config/serve.js';
+import { ConfigError } from '../errors.js';
+import { createCollector } from '../net/collector.js';
+import { decoderFor, framerFor } from '../net/decode.js';
+import { openStoreWriter } from '../store/index.js';
+import { componentLogger } from '../telemetry/logger.js';
+import { parseHostPort, startTelemetryServer } from '../telemetry/http.js';
+import { parseDurationMs } from '../util/units.js';
+import { runAction } from './run-action.js';
+
+interface ServeOptions extends ServeFlags {
+  tcp: string;
+  store: string;
+  config?: string;
+  metrics?: string;
+  fsync?: string;
+  timezone?: string;
+  summaryInterval: string;
+  drainTimeout: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Collect logs over TCP (NDJSON, text, syslog) from many clients into a store.')
+    .requiredOption('--tcp <host:port>', 'address to listen on; port 0 picks a free port')
+    .requiredOption('--store <dir>', 'store folder that receives the records')
+    .option('--config <file>', 'YAML settings (rate overrides by CIDR); re-read on SIGHUP')
+    .option('--min-level <level>', 'drop records below this level (counted)')
+    .option('--rate-limit <rate>', 'records per second per client IP, e.g. 1000/s')
+    .option('--rate-burst <n>', 'token bucket size per client IP (default: one second)')
+    .option('--rate-action <action>', 'over the limit: slow (pause reading) or drop (counted)')
+    .option('--max-line-bytes <size>', 'longest line or frame; longer cuts the client off')
+    .option('--max-connections <n>', 'most client connections open at once')
+    .option('--max-connections-per-ip <n>', 'most open connections from one address')
+    .option('--idle-timeout <duration>', 'cut off clients silent this long; 0 = never')
+    .option('--metrics <host:port>', 'serve Prometheus /metrics and /healthz here')
+    .option('--fsync <policy>', 'store durability: always, interval (default) or never')
+    .option('--timezone <zone>', 'zone for syslog/text times written without one (default UTC)')
+    .option('--summary-interval <duration>', 'period of the summary log line; 0 = none', '60s')
+    .option('--drain-timeout <duration>', 'longest graceful drain on SIGTERM', '10s')
+    .action(runAction('serve', serve));
+}
+
+async function serve(opts: ServeOptions): Promise<number> {
+  const log = componentLogger('serve');
+  const listen = parseHostPort(opts.tcp, '--tcp');
+  const readSettings = () =>
+    resolveServeSettings(opts.config ? loadServeConfig(opts.config) : undefined, opts);
+  const settings = readSettings();
+  const fsync = opts.fsync;
+  if (fsync !== undefined && !['always', 'interval', 'never'].includes(fsync)) {
+    throw new ConfigError(`--fsync: "${fsync}" is not one of always, interval, never.`);
+  }
+  const summaryIntervalMs = parseDurationMs(opts.summaryInterval, '--summary-interval');
+  const drainTimeoutMs = parseDurationMs(opts.drainTimeout, '--drain-timeout');
+  const metricsAt = opts.metrics ? parseHostPort(opts.metrics, '--metrics') : undefined;
+  const parse = { timezone: opts.timezone };
+
+  const sink = await openStoreWriter(opts.store, {
+    fsync: fsync as 'always' | 'interval' | 'never' | undefined,
+  });
+  const collector = createCollector({
+    sink,
+    settings,
+    logger: log,
+    summaryIntervalMs,
+    framerFor,
+    decoderFor: (framing, peer) => decoderFor(framing, peer, parse),
+  });
+  const telemetry = metricsAt
+    ? await startTelemetryServer({
+        ...metricsAt,
+        health: () => ({ ok: collector.healthy(), ...collector.totals() }),
+      })
+    : undefined;
+  if (telemetry) log.info({ transport: 'http', ...telemetry.address }, 'Metrics listening.');
+  await collector.listenTcp(listen.host, listen.port);
+
+  const onHup = () => {
+    try {
+      collector.reload(readSettings());
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'Reload failed; keeping the old settings.');
+    }
+  };
+  process.on('SIGHUP', onHup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'Stopping: no new connections, draining clients.');
+  process.off('SIGHUP', onHup);
+  await collector.close({ timeoutMs: drainTimeoutMs });
+  await telemetry?.close();
+  return 0;
+}

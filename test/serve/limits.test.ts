@@ -1,0 +1,218 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { registerProtocol } from '../../src/framing/detect.js';
+import { metricValue } from '../../src/telemetry/metrics.js';
+import { MemorySink, connectTo, endAndWait, startCollector, until } from './helpers.js';
+
+function ndjson(tag: string, from: number, count: number, level = 'info'): string {
+  let out = '';
+  for (let i = from; i < from + count; i++) {
+    out += `{"level":"${level}","msg":"${tag} ${i}","seq":${i}}\n`;
+  }
+  return out;
+}
+
+function write(socket: Socket, text: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) =>
+    socket.write(text, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+const countOf = (sink: MemorySink, tag: string) =>
+  sink.records.filter((r) => r.message.startsWith(tag + ' ')).length;
+
+test('serve - a 10 MB line with no newline is cut off; other clients carry on', async () => {
+  const { collector, sink, port } = await startCollector({ maxLineBytes: 64 * 1024 });
+  try {
+    const good = await connectTo(port);
+    const bad = await connectTo(port);
+    await write(good, ndjson('good', 0, 100));
+    let reply = '';
+    bad.on('data', (b: Buffer) => (reply += b.toString()));
+    const closed = new Promise<void>((r) => bad.on('close', () => r()));
+    bad.on('error', () => undefined);
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    (async () => {
+      await write(bad, '{"msg":"');
+      for (let i = 0; i < 10 && !bad.destroyed; i++) await write(bad, chunk).catch(() => undefined);
+    })().catch(() => undefined);
+    await closed;
+    assert.match(reply, /"error":"line_too_long"/);
+    await write(good, ndjson('good', 100, 100));
+    await endAndWait(good);
+    await until(() => countOf(sink, 'good') === 200, 5000, 'good records');
+    assert.equal(sink.records.length, 200);
+    assert.ok(
+      (await metricValue('sluice_serve_rejected_connections_total', { reason: 'line_too_long' })) >=
+        1,
+    );
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - rate limit: a client at 10x its allowance is held to its rate; others unaffected', async () => {
+  const rate = 1000;
+  const { collector, sink, port } = await startCollector({
+    rate: { ratePerSec: rate, burst: rate },
+    rateAction: 'drop',
+    rateOverrides: [{ cidr: '127.0.0.3/32', ratePerSec: Infinity, burst: Infinity }],
+  });
+  try {
+    const noisy = await connectTo(port, '127.0.0.2');
+    const fast = await connectTo(port, '127.0.0.3');
+    const fastDone = (async () => {
+      for (let i = 0; i < 50; i++) await write(fast, ndjson('fast', i * 1000, 1000));
+      await endAndWait(fast);
+    })();
+    const started = Date.now();
+    const seconds = 3;
+    for (let tick = 0; tick < seconds * 10; tick++) {
+      await write(noisy, ndjson('noisy', tick * 1000, 1000)); // 10,000 records/s
+      await new Promise((r) => setTimeout(r, started + (tick + 1) * 100 - Date.now()));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    await endAndWait(noisy);
+    await fastDone;
+    await until(() => countOf(sink, 'fast') === 50_000, 10_000, 'fast records');
+    const noisyStored = countOf(sink, 'noisy');
+    const held = (noisyStored - rate) / elapsed;
+    assert.ok(
+      Math.abs(held - rate) <= rate * 0.1,
+      `noisy client held to ${held}/s, want ${rate}/s`,
+    );
+    const dropped = await metricValue('sluice_serve_dropped_records_total', {
+      reason: 'rate_limited',
+    });
+    assert.ok(dropped >= seconds * 10_000 - noisyStored, `dropped counter ${dropped}`);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - rate action slow holds the client to its rate and loses nothing', async () => {
+  const rate = 2000;
+  const { collector, sink, port } = await startCollector({
+    rate: { ratePerSec: rate, burst: rate },
+    rateAction: 'slow',
+  });
+  try {
+    const client = await connectTo(port, '127.0.0.4');
+    const total = 10_000;
+    const started = Date.now();
+    void write(client, ndjson('slow', 0, total));
+    await new Promise((r) => setTimeout(r, 2000));
+    const atTwo = countOf(sink, 'slow');
+    const expected = rate + rate * ((Date.now() - started) / 1000);
+    assert.ok(
+      Math.abs(atTwo - expected) <= expected * 0.15,
+      `stored ${atTwo}, expected ~${expected}`,
+    );
+    await endAndWait(client);
+    await until(() => countOf(sink, 'slow') === total, 10_000, 'all slow records');
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - --min-level drops lower records and counts them by reason', async () => {
+  const before = await metricValue('sluice_serve_dropped_records_total', {
+    reason: 'below_min_level',
+  });
+  const { collector, sink, port } = await startCollector({ minLevel: 'warn' });
+  try {
+    const c = await connectTo(port);
+    await write(c, ndjson('lvl', 0, 30, 'info') + ndjson('lvl', 30, 20, 'error'));
+    await write(c, '<12>Oct 11 22:14:15 host app: a warning\n');
+    await endAndWait(c);
+    await until(() => sink.records.length === 21, 5000, 'kept records');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sink.records.length, 21);
+    const after = await metricValue('sluice_serve_dropped_records_total', {
+      reason: 'below_min_level',
+    });
+    assert.equal(after - before, 30);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - connection limits and idle timeout cut clients off with an error line', async () => {
+  const { collector, port } = await startCollector({
+    maxConnectionsPerIp: 2,
+    idleTimeoutMs: 300,
+  });
+  try {
+    const a = await connectTo(port, '127.0.0.5');
+    const b = await connectTo(port, '127.0.0.5');
+    const third = await connectTo(port, '127.0.0.5');
+    assert.match(await endAndWait(third), /"error":"max_connections_per_ip"/);
+    let gotA = '';
+    a.on('data', (d: Buffer) => (gotA += d.toString()));
+    await new Promise<void>((r) => a.on('close', () => r()));
+    assert.match(gotA, /"error":"idle_timeout"/);
+    b.destroy();
+    const garbage = await connectTo(port);
+    garbage.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10]));
+    assert.match(await endAndWait(garbage), /"error":"unrecognized_framing"/);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - a registered protocol gets SLUC connections and stores with batch dedupe', async () => {
+  registerProtocol({
+    name: 'test-sluc',
+    magic: Buffer.from('SLUC'),
+    async handle(socket: Duplex, first, ctx) {
+      let text = first.subarray(4).toString();
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.resume();
+      await new Promise((r) => socket.once('end', r));
+      const records = text
+        .split('\n')
+        .filter(Boolean)
+        .map((m) => ({
+          timestamp: '2024-01-01T00:00:00.000Z',
+          level: 'info' as const,
+          severity: 9,
+          message: m,
+          format: 'text' as const,
+        }));
+      ctx.received(records.length, 0);
+      const kept = await ctx.admit(records);
+      const r1 = await ctx.append(kept, { batchId: 'b1' });
+      const r2 = await ctx.append(kept, { batchId: 'b1' });
+      socket.end(`${r1.stored} ${r2.duplicate}\n`);
+    },
+  });
+  const { collector, sink, port } = await startCollector();
+  try {
+    const c = await connectTo(port);
+    c.write('SLUCone\ntwo\n');
+    const reply = await endAndWait(c);
+    assert.equal(reply, '2 true\n');
+    assert.deepEqual(
+      sink.records.map((r) => r.message),
+      ['one', 'two'],
+    );
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - 1,000 open connections, each served fairly', async () => {
+  const { collector, sink, port } = await startCollector();
+  try {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 1000; i++) sockets.push(await connectTo(port));
+    await Promise.all(sockets.map((s, i) => write(s, ndjson(`c${i}`, 0, 5))));
+    await Promise.all(sockets.map((s) => endAndWait(s)));
+    await until(() => sink.records.length === 5000, 20_000, '5000 records');
+    for (let i = 0; i < 1000; i += 97) assert.equal(countOf(sink, `c${i}`), 5);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
