@@ -111,7 +111,8 @@ export function parseSyslog3164(
   if (line.charCodeAt(i) === 32) i++;
   const c = line.charCodeAt(i);
   let stamp: Stamp | undefined;
-  if (c >= 48 && c <= 57) {
+  const iso = c >= 48 && c <= 57;
+  if (iso) {
     const iso = readIsoTime(line, i, ctx.zone);
     // A version digit then a space is RFC 5424, not an ISO time.
     if (iso) stamp = { epochMs: iso.epochMs, end: iso.end };
@@ -129,6 +130,10 @@ export function parseSyslog3164(
   if (host.length > 0 && hasAlnum(host) && host.charCodeAt(host.length - 1) !== 58) {
     rec.host = host;
     if (sp >= 0) readTag(rec, line.slice(sp + 1));
+    // An ISO time opens many line formats; without PRI only `HOST TAG:` makes it syslog.
+    if (!pri && iso && rec.service === undefined) return undefined;
+  } else if (!pri && iso) {
+    return undefined;
   } else if (i < line.length) {
     // No host (`--- last message repeated ---`, or `tag: msg` straight after the time).
     readTag(rec, line.slice(i));

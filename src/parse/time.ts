@@ -293,10 +293,30 @@ export function readApacheTime(s: string, at: number): number {
   return civilWithOffset(y, mo, d, h, mi, sec, 0, off);
 }
 
-/** Formats epoch ms per SCHEMA.md; out-of-range instants fall back to `fallbackMs`. */
+const PAD2: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let cachedDay = NaN;
+let cachedPrefix = '';
+
+/**
+ * Formats epoch ms per SCHEMA.md (`2026-03-01T08:15:02.120Z`); out-of-range instants fall back
+ * to `fallbackMs`. The date part is cached per day: Date#toISOString costs about 1 µs a call.
+ */
 export function isoMs(epochMs: number, fallbackMs: number): string {
   // Years outside 0000-9999 have no RFC 3339 form.
   const ok = epochMs >= -62_167_219_200_000 && epochMs <= 253_402_300_799_999;
-  const t = ok ? epochMs : fallbackMs;
-  return new Date(t).toISOString();
+  const t = ok ? Math.floor(epochMs) : fallbackMs;
+  const day = Math.floor(t / 86_400_000);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
+  }
+  let rest = t - day * 86_400_000;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const ms = rest - sec * 1000;
+  return cachedPrefix + PAD2[h] + ':' + PAD2[m] + ':' + PAD2[sec] + '.' + PAD3[ms] + 'Z';
 }

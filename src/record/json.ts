@@ -8,7 +8,21 @@ import { recordFromObject } from '../parse/json.js';
 import { contextFor } from '../parse/context.js';
 import type { ParseOptions } from '../parse/options.js';
 
-const str = JSON.stringify as (s: string) => string;
+const stringify = JSON.stringify as (s: string) => string;
+
+/**
+ * A JSON string literal. Short strings are scanned by hand: most need no escaping, and the
+ * scan is cheaper than a call into JSON.stringify (the approach pino takes).
+ */
+function str(s: string): string {
+  const n = s.length;
+  if (n > 64) return stringify(s);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return stringify(s);
+  }
+  return '"' + s + '"';
+}
 
 /** One record as one JSON object (no newline), fields in SCHEMA.md order. */
 export function encodeRecord(rec: LogRecord): string {
