@@ -12,4 +12,5 @@ export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./capture.js'),
   () => import('./generate.js'),
   () => import('./serve.js'),
+  () => import('./query.js'),
 ];

@@ -1,0 +1,92 @@
+// Finds the lines of a block worth parsing. With a literal, the whole block is searched with
+// Buffer.indexOf and only the lines around hits are visited; with a candidate regex, the block
+// is searched as one latin1 string; otherwise every line is visited, decoded once per block.
+
+import type { Prefilter } from './prefilter.js';
+
+const NL = 10;
+const BACKSLASH = 0x5c;
+
+/** Receives a candidate line as text; `sure` means the -v literal test already decided it. */
+export type LineHandler = (line: string, sure: boolean) => boolean;
+
+/**
+ * Calls `handle` for each candidate line of buf[0, end); stops early when it returns false.
+ * Returns false when stopped.
+ */
+export function scanBlock(buf: Buffer, end: number, pre: Prefilter, handle: LineHandler): boolean {
+  const sub = buf.subarray(0, end);
+  if (pre.literal !== undefined) return scanLiteral(sub, pre, handle);
+  if (pre.candidates !== undefined) return scanRegex(sub, pre, handle);
+  return scanAll(sub, pre, handle);
+}
+
+function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
+  const lit = pre.literal as Buffer;
+  const end = sub.length;
+  let nextLit = sub.indexOf(lit, 0);
+  let nextEsc = sub.indexOf(BACKSLASH, 0);
+  let p = 0;
+  while (nextLit >= 0 || nextEsc >= 0) {
+    const hit = nextLit < 0 ? nextEsc : nextEsc < 0 ? nextLit : Math.min(nextLit, nextEsc);
+    const s = hit === 0 ? 0 : sub.lastIndexOf(NL, hit - 1) + 1;
+    let e = sub.indexOf(NL, hit);
+    if (e < 0) e = end;
+    if (!visit(sub, s, e, pre, handle)) return false;
+    p = e + 1;
+    if (p >= end) break;
+    if (nextLit >= 0 && nextLit < p) nextLit = sub.indexOf(lit, p);
+    if (nextEsc >= 0 && nextEsc < p) nextEsc = sub.indexOf(BACKSLASH, p);
+  }
+  return true;
+}
+
+function visit(sub: Buffer, s: number, e: number, pre: Prefilter, handle: LineHandler): boolean {
+  if (pre.checks.length > 0) {
+    const l1 = sub.toString('latin1', s, e);
+    for (const check of pre.checks) if (!check(l1)) return true;
+  }
+  return handle(sub.toString('utf8', s, e), false);
+}
+
+function scanRegex(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
+  const text = sub.toString('latin1');
+  const re = pre.candidates as RegExp;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const hit = m.index;
+    const s = hit === 0 ? 0 : text.lastIndexOf('\n', hit - 1) + 1;
+    let e = text.indexOf('\n', hit);
+    if (e < 0) e = text.length;
+    let ok = true;
+    if (pre.checks.length > 0) {
+      const l1 = text.slice(s, e);
+      for (const check of pre.checks) {
+        if (!check(l1)) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    if (ok && !handle(sub.toString('utf8', s, e), false)) return false;
+    if (e >= text.length) break;
+    re.lastIndex = e + 1;
+  }
+  return true;
+}
+
+function scanAll(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
+  const text = sub.toString('utf8');
+  const inv = pre.invertLiteral?.toString('utf8');
+  let s = 0;
+  while (s < text.length) {
+    let e = text.indexOf('\n', s);
+    if (e < 0) e = text.length;
+    const line = text.slice(s, e);
+    const sure = inv !== undefined && !line.includes(inv) && !line.includes('\\');
+    if (!handle(line, sure)) return false;
+    s = e + 1;
+  }
+  return true;
+}
