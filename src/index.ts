@@ -7,3 +7,4 @@ export * from './record/json.js';
 export * from './parse/index.js';
 export * from './framing/newline.js';
 export * from './sources/input.js';
+export * from './store/index.js';

@@ -1,0 +1,256 @@
+// Reading a store: segments oldest first, skipping those outside --since/--until by their
+// index and seeking inside them by its sparse entries; blocks outside the range are skipped
+// by their header without decoding. Safe while a writer is active; `follow` keeps reading new
+// records across rotation until close().
+
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { StoreError } from '../errors.js';
+import { decodeJson } from '../record/json.js';
+import type { LogRecord } from '../record/record.js';
+import { componentLogger } from '../telemetry/logger.js';
+import { FILE_HEADER_BYTES, type DecodedBlock } from './format.js';
+import { storeMetrics } from './metrics.js';
+import { blockPayload, findNextBlock, lineTimestamp, scanBlocks } from './scan.js';
+import type { SegmentIndex } from './segment-index.js';
+import { listSegments, type SegmentInfo } from './segments.js';
+
+export interface StoreReaderOptions {
+  /** Only records at or after this time (epoch ms). */
+  since?: number;
+  /** Only records at or before this time (epoch ms). */
+  until?: number;
+  /** Keep reading new records as they are appended, across rotation, until close(). */
+  follow?: boolean;
+  /** How often follow mode looks for new data (default 200 ms). */
+  pollIntervalMs?: number;
+}
+
+const SEGMENT_NAME = /^(\d{12})\.(seg|sgz|idx)$/;
+const log = componentLogger('store');
+
+export class StoreReader implements AsyncIterable<LogRecord[]> {
+  private stopped = false;
+  private wake?: () => void;
+  private readonly since: number;
+  private readonly until: number;
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: StoreReaderOptions = {},
+  ) {
+    this.since = opts.since ?? -Infinity;
+    this.until = opts.until ?? Infinity;
+  }
+
+  /** Ends a follow: the iteration finishes after the data it has. */
+  close(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Batches of decoded records (one batch per stored block). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<LogRecord[]> {
+    for await (const chunk of this.raw()) {
+      const text = chunk.toString('utf8');
+      const records: LogRecord[] = [];
+      let from = 0;
+      while (from < text.length) {
+        const nl = text.indexOf('\n', from);
+        const end = nl < 0 ? text.length : nl;
+        if (end > from) records.push(decodeJson(text.slice(from, end)) as unknown as LogRecord);
+        from = end + 1;
+      }
+      if (records.length > 0) yield records;
+    }
+  }
+
+  /** The same records as NDJSON: Buffers of whole lines, each line ending in "\n". */
+  async *raw(): AsyncGenerator<Buffer> {
+    const segments = await listSegments(this.dir);
+    let lastSeq = 0;
+    const tail = this.opts.follow ? segments.pop() : undefined;
+    for (const s of segments) {
+      if (this.stopped) return;
+      yield* this.readSegment(s);
+      lastSeq = s.seq;
+    }
+    if (!this.opts.follow) return;
+    yield* this.followFrom(tail ? tail.seq - 1 : lastSeq);
+  }
+
+  // --- one closed (or active, read once) segment -------------------------------------------
+
+  private async *readSegment(s: SegmentInfo, retry = true): AsyncGenerator<Buffer> {
+    if (s.index && !this.overlaps(s.index.firstTs, s.index.lastTs)) return;
+    let fh: FileHandle;
+    try {
+      fh = await fsp.open(s.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !retry) return;
+      // Compression or retention replaced or removed it since the listing: look again.
+      const again = (await listSegments(this.dir)).find((x) => x.seq === s.seq);
+      if (again) yield* this.readSegment(again, false);
+      return;
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const final = s.state !== 'active';
+      for (const [from, to] of this.ranges(s.index, size)) {
+        yield* this.readRange(fh, from, to, final, s.path);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The byte ranges of a segment whose sparse entries overlap the time range. */
+  private ranges(index: SegmentIndex | undefined, size: number): Array<[number, number]> {
+    if (!index || index.entries.length === 0) return [[FILE_HEADER_BYTES, size]];
+    const out: Array<[number, number]> = [];
+    const entries = index.entries;
+    for (let i = 0; i < entries.length; i++) {
+      const [offset, minTs, maxTs, records] = entries[i];
+      if (records > 0 && !this.overlaps(minTs, maxTs)) continue;
+      const end = i + 1 < entries.length ? entries[i + 1][0] : size;
+      const last = out[out.length - 1];
+      if (last && last[1] === offset) last[1] = end;
+      else out.push([offset, end]);
+    }
+    return out;
+  }
+
+  /**
+   * Yields the in-range lines of the blocks in [from, to); returns where reading stopped
+   * (a block still being written stops it; in a final segment a corrupt block is skipped).
+   */
+  private async *readRange(
+    fh: FileHandle,
+    from: number,
+    to: number,
+    final: boolean,
+    path: string,
+  ): AsyncGenerator<Buffer, number> {
+    let at = from;
+    for (;;) {
+      const scan = scanBlocks(fh, at, to);
+      let r = await scan.next();
+      while (!r.done) {
+        const lines = this.select(r.value);
+        if (lines) yield lines;
+        r = await scan.next();
+      }
+      const end = r.value;
+      if (end.reason !== 'corrupt' || !final) return end.offset;
+      storeMetrics().corruptBlocks.inc();
+      const next = await findNextBlock(fh, end.offset, to);
+      log.warn(
+        { path, offset: end.offset, problem: end.problem, resumeAt: next },
+        'Skipped a corrupt block while reading a segment.',
+      );
+      if (next < 0) return to;
+      at = next;
+    }
+  }
+
+  private overlaps(minTs: number | null, maxTs: number | null): boolean {
+    if (minTs === null || maxTs === null) return false;
+    return maxTs >= this.since && minTs <= this.until;
+  }
+
+  /** The block's lines within the time range, or undefined when none are. */
+  private select(block: DecodedBlock): Buffer | undefined {
+    if (block.records === 0 || !this.overlaps(block.minTs, block.maxTs)) return undefined;
+    const payload = blockPayload(block);
+    if (block.minTs >= this.since && block.maxTs <= this.until) return payload;
+    const text = payload.toString('utf8');
+    const keep: string[] = [];
+    let from = 0;
+    while (from < text.length) {
+      const nl = text.indexOf('\n', from);
+      const end = nl < 0 ? text.length : nl;
+      const line = text.slice(from, end);
+      const ts = lineTimestamp(line);
+      if (ts >= this.since && ts <= this.until) keep.push(line);
+      from = end + 1;
+    }
+    return keep.length > 0 ? Buffer.from(keep.join('\n') + '\n', 'utf8') : undefined;
+  }
+
+  // --- follow ----------------------------------------------------------------------------
+
+  private async *followFrom(afterSeq: number): AsyncGenerator<Buffer> {
+    let lastSeq = afterSeq;
+    while (!this.stopped) {
+      const next = (await listSegments(this.dir)).find((s) => s.seq > lastSeq);
+      if (!next) {
+        await this.sleep();
+        continue;
+      }
+      if (next.state === 'closed' || next.state === 'compressed') {
+        yield* this.readSegment(next);
+        lastSeq = next.seq;
+        continue;
+      }
+      let fh: FileHandle;
+      try {
+        fh = await fsp.open(next.path, 'r');
+      } catch {
+        continue; // closed and compressed since the listing: list again
+      }
+      try {
+        yield* this.tail(fh, next);
+      } finally {
+        await fh.close();
+      }
+      lastSeq = next.seq;
+    }
+  }
+
+  /** Reads a segment being written until a newer segment exists, then to its end. */
+  private async *tail(fh: FileHandle, s: SegmentInfo): AsyncGenerator<Buffer> {
+    let offset = FILE_HEADER_BYTES;
+    while (!this.stopped) {
+      // Check for a newer segment before reading: the writer finishes this file first.
+      const newer = (await newestSeq(this.dir)) > s.seq;
+      const size = (await fh.stat()).size;
+      const read = this.readRange(fh, offset, size, newer, s.path);
+      let r = await read.next();
+      while (!r.done) {
+        yield r.value;
+        r = await read.next();
+      }
+      const progressed = r.value > offset;
+      offset = r.value;
+      if (newer) return;
+      if (!progressed) await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, this.opts.pollIntervalMs ?? 200);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+async function newestSeq(dir: string): Promise<number> {
+  let max = 0;
+  for (const n of await fsp.readdir(dir)) {
+    const m = SEGMENT_NAME.exec(n);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+/** Opens a store folder for reading; iterate it for record batches or call raw(). */
+export function openStoreReader(dir: string, opts: StoreReaderOptions = {}): StoreReader {
+  if (opts.since !== undefined && opts.until !== undefined && opts.since > opts.until) {
+    throw new StoreError(`${dir}: since (${opts.since}) is after until (${opts.until})`);
+  }
+  return new StoreReader(dir, opts);
+}

@@ -1,0 +1,78 @@
+// Listing the segments of a store folder with their state and index, for readers, the
+// inspector, retention and query planning.
+
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { StoreError } from '../errors.js';
+import { DATA_EXT, INDEX_EXT } from './format.js';
+import { lockHolder } from './lock.js';
+import { readIndex, type SegmentIndex } from './segment-index.js';
+
+export type SegmentState = 'active' | 'closed' | 'compressed' | 'unindexed';
+
+export interface SegmentInfo {
+  seq: number;
+  name: string;
+  /** active: being written; closed / compressed: indexed; unindexed: awaiting recovery. */
+  state: SegmentState;
+  /** The data file (.seg or .sgz). */
+  path: string;
+  index?: SegmentIndex;
+  /** Size of the data file in bytes. */
+  sizeBytes: number;
+  /** Why the index could not be read, when it exists and is damaged. */
+  indexProblem?: string;
+}
+
+const SEGMENT_FILE = /^(\d{12})\.(seg|sgz|idx)$/;
+
+/** The segments of `dir`, oldest first. Safe while a writer is active. */
+export async function listSegments(dir: string): Promise<SegmentInfo[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (err) {
+    throw new StoreError(`${dir}: cannot read store folder (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  const seqs = new Set<string>();
+  for (const n of names) {
+    const m = SEGMENT_FILE.exec(n);
+    if (m) seqs.add(m[1]);
+  }
+  const writerPid = await lockHolder(dir);
+  const out: SegmentInfo[] = [];
+  for (const name of [...seqs].sort()) {
+    const info = await describe(dir, name);
+    if (info) out.push(info);
+  }
+  const last = out[out.length - 1];
+  if (last && last.state === 'unindexed' && writerPid !== undefined) last.state = 'active';
+  return out;
+}
+
+async function describe(dir: string, name: string): Promise<SegmentInfo | undefined> {
+  const seq = Number(name);
+  // Compression may swap the data file while we look: then the index is read again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let index: SegmentIndex | undefined;
+    let indexProblem: string | undefined;
+    try {
+      index = await readIndex(join(dir, name + INDEX_EXT));
+    } catch (err) {
+      const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code !== 'ENOENT') indexProblem = (err as Error).message;
+    }
+    if (index) {
+      const path = join(dir, index.file);
+      const st = await fsp.stat(path).catch(() => undefined);
+      if (st) return { seq, name, state: index.state, path, index, sizeBytes: st.size };
+      continue;
+    }
+    const path = join(dir, name + DATA_EXT);
+    const st = await fsp.stat(path).catch(() => undefined);
+    if (st) return { seq, name, state: 'unindexed', path, sizeBytes: st.size, indexProblem };
+  }
+  return undefined;
+}
