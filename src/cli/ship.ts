@@ -147,6 +147,7 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
           once: Boolean(flags.once),
           batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
           batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
+          spooled: flags.spool !== undefined,
           progress: flags.progress && Boolean(process.stderr.isTTY) && Boolean(flags.once),
         });
   const status = statusMs > 0 ? setInterval(() => statusLine(shipper, run), statusMs) : undefined;
@@ -304,6 +305,7 @@ interface FileRunOptions {
   batchSize: number;
   batchWaitMs: number;
   progress: boolean;
+  spooled: boolean;
 }
 
 /** Files: followed by the capture tailer; with --once, stopped when all are read. */
@@ -326,7 +328,10 @@ class FileRun implements Run {
       parse: { format: options.format },
       batchSize: options.batchSize,
       batchWaitMs: options.batchWaitMs,
-      maxPendingBatches: 16,
+      // With a disk spool acks come at fsync speed and few are needed; fewer pending batches
+      // also bound what a kill can make the tailer read twice. Without, acks wait for the
+      // collector, and more pending batches keep the window full.
+      maxPendingBatches: options.spooled ? 4 : 16,
     });
     this.finished = this.source.run((batch) => this.shipper.write(batch));
     if (options.once) this.watchForEnd();

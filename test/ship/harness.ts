@@ -13,6 +13,8 @@ export interface FakeCollector {
   batchIds: Set<string>;
   duplicates: number;
   rejects: Array<{ reason: string; detail: string }>;
+  /** When set, records are only tallied by fields.n here instead of kept (big runs). */
+  tally?: Map<number, number>;
   /** Delay of every append, to simulate a slow store. */
   appendDelayMs: number;
   close(): Promise<void>;
@@ -50,7 +52,12 @@ export async function startFakeCollector(port = 0, maxBatchBytes?: number): Prom
           return { stored: 0, duplicate: true };
         }
         if (id) state.batchIds.add(id);
-        state.records.push(...records);
+        if (state.tally) {
+          for (const r of records) {
+            const n = Number(r.fields?.n);
+            state.tally.set(n, (state.tally.get(n) ?? 0) + 1);
+          }
+        } else state.records.push(...records);
         return { stored: records.length, duplicate: false };
       },
       admit: async (records) => records,
