@@ -7,6 +7,7 @@ import { loadServeConfig, resolveServeSettings, type ServeFlags } from '../confi
 import { ConfigError } from '../errors.js';
 import { createCollector } from '../net/collector.js';
 import { decoderFor, framerFor } from '../net/decode.js';
+import '../net/frame-session.js'; // registers sluice's framed protocol ("SLUC")
 import { openStoreWriter } from '../store/index.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { parseHostPort, startTelemetryServer } from '../telemetry/http.js';
