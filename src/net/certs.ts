@@ -4,7 +4,7 @@
 // binary is needed. Private keys are written once with mode 0600 and never printed.
 
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { constants as fsConstants, promises as fsp, statSync } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 // @peculiar/x509 2.x resolves its services through tsyringe, which needs a Reflect metadata
@@ -197,22 +197,6 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
     throw new IoError(`certs: cannot write ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
     await handle?.close();
-  }
-}
-
-/** Refuses a private key that group or others can read (RELIABILITY.md S5). */
-export function checkKeyPermissions(path: string): void {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (err) {
-    throw new IoError(`TLS key ${path} cannot be read: ${(err as Error).message}`, { cause: err });
-  }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8);
-    throw new ConfigError(
-      `TLS key ${path} has mode ${octal}; group and others must have no access (chmod 600).`,
-    );
   }
 }
 
