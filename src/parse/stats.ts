@@ -109,6 +109,8 @@ export class ParseStats {
     }
     if (rec.host !== undefined) this.hosts.add(rec.host);
     if (rec.service !== undefined) this.services.add(rec.service);
+    // An unparsed line's time is the reading time, not the event's: leave it out.
+    if (rec.parse_error !== undefined) return;
     const ts = rec.timestamp;
     // Timestamps share one fixed-width format, so string order is time order.
     if (this.first === undefined || ts < this.first) this.first = ts;
