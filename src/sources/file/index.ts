@@ -139,10 +139,12 @@ export class FileSource implements AsyncIterable<FileBatch> {
   async close(timeoutMs = 30_000): Promise<void> {
     await this.stop();
     if (this.unacked > 0) {
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.idleSettled.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ]);
+      clearTimeout(timer);
     }
     await this.saveCheckpoint();
     for (const tail of this.tails.values()) await tail.close();
@@ -261,12 +263,13 @@ export class FileSource implements AsyncIterable<FileBatch> {
   /** Reads from one file until its end, a full turn, or back-pressure. */
   private async service(tail: Tail): Promise<void> {
     try {
-      const before = { fingerprint: { ...tail.fingerprint }, offset: tail.readPos };
-      const change = await tail.refresh(this.options.fingerprintBytes);
-      if (change) this.onRestart(tail, change, before);
+      await this.refresh(tail);
       for (let turn = 0; turn < CHUNKS_PER_TURN; turn++) {
         const n = await tail.read(this.buf);
         if (n === 0) break;
+        // Checked again after the read: a truncation during it would make the chunk a mix
+        // of old and new content, so the chunk is dropped and reading starts again at 0.
+        if (await this.refresh(tail)) break;
         bytesTotal.inc(n);
         const lines: RawLine[] = [];
         tail.splitter.push(this.buf.subarray(0, n), tail.readPos - n, lines);
@@ -280,6 +283,14 @@ export class FileSource implements AsyncIterable<FileBatch> {
       this.log.warn({ file: tail.path, error: (err as Error).message }, 'File read failed.');
       this.release(tail);
     }
+  }
+
+  /** Looks for truncation or replaced content; true when the file is read again from 0. */
+  private async refresh(tail: Tail): Promise<boolean> {
+    const before = { fingerprint: { ...tail.fingerprint }, offset: tail.takenUpTo };
+    const change = await tail.refresh(this.options.fingerprintBytes);
+    if (change) this.onRestart(tail, change, before);
+    return change !== undefined;
   }
 
   private onRestart(
@@ -345,14 +356,14 @@ export class FileSource implements AsyncIterable<FileBatch> {
       if (ev.truncatedFromBytes !== undefined) tail.metrics.linesTruncated++;
       if (filter && !filter(ev.text)) {
         filtered++;
-        this.builder.marks.set(tail, ev.end);
+        this.mark(tail, ev.end);
         continue;
       }
       const out: LogRecord[] = [];
       (tail.parser ??= this.newParser(tail.path)).push(ev.text, out);
       for (const rec of out) this.addRecord(tail, rec, ev);
       this.builder.bytes += ev.end - ev.start;
-      this.builder.marks.set(tail, ev.end);
+      this.mark(tail, ev.end);
       if (this.builder.records.length >= this.options.batchSize) this.cut();
     }
     if (filtered > 0) {
@@ -372,7 +383,12 @@ export class FileSource implements AsyncIterable<FileBatch> {
     this.builder.records.push(rec);
     if (this.options.keepLines && ev) this.builder.lines.push({ ...ev, source: tail.path });
     tail.metrics.recordsEmitted++;
-    if (this.builder.records.length === 1) this.armCutTimer();
+  }
+
+  /** Notes that the batch being built covers `tail` up to `end`. */
+  private mark(tail: Tail, end: number): void {
+    if (this.builder.marks.size === 0) this.armCutTimer();
+    this.builder.marks.set(tail, end);
   }
 
   private newParser(_path: string) {
@@ -397,7 +413,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
     if (this.cutTimer) clearTimeout(this.cutTimer);
     this.cutTimer = undefined;
     const b = this.builder;
-    if (b.marks.size === 0) return;
+    if (b.marks.size === 0 && b.records.length === 0) return;
     this.builder = newBuilder();
     const settles = [...b.marks].map(([tail, end]) => tail.track(end));
     if (b.records.length === 0) {
@@ -590,7 +606,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
     const candidates: Array<{ fingerprint: Fingerprint; offset: number; path: string }> = [
       ...[...this.tails.values()].map((t) => ({
         fingerprint: t.fingerprint,
-        offset: t.readPos - t.splitter.pendingBytes,
+        offset: t.takenUpTo,
         path: t.path,
       })),
       ...this.history,

@@ -23,6 +23,11 @@ export class LineJoiner {
     return this.held.length > 0;
   }
 
+  /** Offset of the first line not yet part of an emitted event. */
+  get heldStart(): number | undefined {
+    return this.held[0]?.start;
+  }
+
   /** Adds a line; appends any event it completes to `out`. */
   push(line: RawLine, nowMs: number, out: RawLine[]): void {
     this.held.push(line);

@@ -94,6 +94,11 @@ export class Tail {
     return this.identity.fingerprint;
   }
 
+  /** Offset of the first byte not yet in an emitted line or event (held bytes excluded). */
+  get takenUpTo(): number {
+    return this.joiner?.heldStart ?? this.splitter.pendingStart;
+  }
+
   get hasInflight(): boolean {
     return this.inflight.length > 0;
   }
@@ -112,7 +117,12 @@ export class Tail {
     if (stat.size < this.readPos) change = 'truncated';
     else if (stat.size !== this.checkedSize) change = await this.checkHead(fingerprintBytes);
     this.checkedSize = stat.size;
-    if (change) this.restart(change);
+    if (change) {
+      this.restart(change);
+      // Fingerprint the new content at once, so that its copy is recognised straight away.
+      await this.checkHead(fingerprintBytes);
+      this.checkedSize = stat.size;
+    }
     this.metrics.bytesBehind = Math.max(0, this.size - this.readPos);
     return change;
   }
