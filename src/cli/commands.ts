@@ -13,4 +13,6 @@ export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./generate.js'),
   () => import('./serve.js'),
   () => import('./query.js'),
+  () => import('./store.js'),
+  () => import('./run.js'),
 ];
