@@ -15,3 +15,7 @@ export type { RetentionPlan, RetentionRemoval, RetentionPolicy } from './retenti
 export type { RecoveryReport } from './recovery.js';
 export { verifyStore } from './verify.js';
 export type { VerifyProblem, VerifyReport } from './verify.js';
+export { storeStats } from './stats.js';
+export type { StoreStats } from './stats.js';
+export { acquireLock, lockHolder } from './lock.js';
+export { applyRetention } from './retention.js';

@@ -84,6 +84,7 @@ export class StoreWriter extends EventEmitter {
   private queue: QueuedBlock[] = [];
   private unsynced: Waiter[] = [];
   private unsyncedBytes = 0;
+  private syncTimer?: NodeJS.Timeout;
   private draining?: Promise<void>;
   private syncing?: Promise<void>;
   private failed?: unknown;
@@ -323,8 +324,9 @@ export class StoreWriter extends EventEmitter {
     this.unsyncedBytes += bytes;
     const o = this.options;
     if (o.fsync === 'always') await this.syncNow();
-    else if (o.fsync === 'interval' && this.unsyncedBytes >= o.fsyncIntervalBytes) {
-      await this.syncNow();
+    else if (o.fsync === 'interval') {
+      if (this.unsyncedBytes >= o.fsyncIntervalBytes) await this.syncNow();
+      else this.syncTimer ??= setTimeout(() => this.onSyncTimer(), o.fsyncIntervalMs);
     } else if (o.fsync === 'never') {
       this.unsyncedBytes = 0;
       this.settle(this.unsynced.splice(0));
@@ -340,12 +342,20 @@ export class StoreWriter extends EventEmitter {
     }
   }
 
+  // A pending timer keeps the process alive while batches wait for their fsync.
+  private onSyncTimer(): void {
+    this.syncTimer = undefined;
+    this.syncNow().catch((err: unknown) => this.fail(err, []));
+  }
+
   /** fsyncs the active segment and settles every batch written before the sync began. */
   private async syncNow(): Promise<void> {
     while (this.syncing) await this.syncing;
     if (this.unsynced.length === 0) return;
     const waiters = this.unsynced.splice(0);
     this.unsyncedBytes = 0;
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
     const fh = this.seg.fh;
     const t0 = process.hrtime.bigint();
     this.syncing = fh.datasync().then(
@@ -485,11 +495,6 @@ export class StoreWriter extends EventEmitter {
 
   private startTimers(): void {
     const o = this.options;
-    if (o.fsync === 'interval') {
-      this.timers.push(
-        setInterval(() => void this.syncNow().catch(() => undefined), o.fsyncIntervalMs),
-      );
-    }
     const ageCheckMs = Math.min(1000, o.segmentAgeMs);
     this.timers.push(
       setInterval(() => {
