@@ -73,8 +73,8 @@ function readToken(src: string, i: number): { token: Token; next: number } {
   if (matched) return matched;
   const word = sticky(WORD, src, i, 'word');
   if (word) {
-    const kw = KEYWORDS[word.token.text.toLowerCase()];
-    if (kw) word.token.kind = kw;
+    const lower = word.token.text.toLowerCase();
+    if (Object.hasOwn(KEYWORDS, lower)) word.token.kind = KEYWORDS[lower];
     return word;
   }
   for (const op of OPERATORS) {
