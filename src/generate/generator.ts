@@ -41,7 +41,8 @@ export interface GeneratorOptions {
 }
 
 export interface Chunk {
-  text: string;
+  /** The lines, each ending in a newline, UTF-8. A fresh buffer the caller may keep. */
+  data: Buffer;
   lines: number;
   /** NDJSON labels of the chunk's lines, when asked for. */
   labels?: string;
@@ -58,6 +59,7 @@ export class Generator {
   private readonly formatter: LineFormatter;
   private readonly event = blankEvent();
   private readonly recorder: SlotRecorder = [];
+  private scratch = Buffer.allocUnsafe(1 << 20);
   private clockMs: number;
   private readonly gapMs: number;
 
@@ -72,7 +74,13 @@ export class Generator {
     this.startTimeMs = Math.floor(opts.startTimeMs ?? Date.now());
     this.clockMs = this.startTimeMs;
     this.gapMs = 1000 / opts.ratePerSec;
-    this.engine = new ScenarioEngine(this.scenario, this.rng, this.startTimeMs);
+    const access = opts.format === 'apache_common' || opts.format === 'apache_combined';
+    const structured =
+      opts.format === 'json' || opts.format === 'logfmt' || opts.format === 'syslog_rfc5424';
+    this.engine = new ScenarioEngine(this.scenario, this.rng, this.startTimeMs, {
+      message: !access,
+      structured,
+    });
     this.formatter = createFormatter(opts.format);
   }
 
@@ -120,25 +128,45 @@ export class Generator {
     return { line, label: labelLine(ev, line, this.recorder) };
   }
 
+  /** The next `n` lines as strings (no newlines), for callers that want records in-process. */
+  lines(n: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(this.formatter(this.nextEvent(), null));
+    return out;
+  }
+
   /**
    * Lines up to `maxLines`, stopping before the first event later than `untilMs` (event time).
+   * Lines are written straight into a scratch buffer (much faster than joining strings) and
+   * copied out once per chunk.
    */
   chunk(maxLines: number, untilMs = Number.POSITIVE_INFINITY, withLabels = false): Chunk {
-    let text = '';
     let labels = '';
     let n = 0;
+    let at = 0;
     while (n < maxLines && this.clockMs <= untilMs) {
       const ev = this.nextEvent();
+      let line: string;
       if (withLabels) {
-        const { line, label } = this.labelledLine(ev);
-        text += line + '\n';
-        labels += JSON.stringify(label) + '\n';
+        const labelled = this.labelledLine(ev);
+        line = labelled.line;
+        labels += JSON.stringify(labelled.label) + '\n';
       } else {
-        text += this.formatter(ev, null) + '\n';
+        line = this.formatter(ev, null);
       }
+      if (at + line.length * 3 + 1 > this.scratch.length) this.grow(at + line.length * 3 + 1);
+      at += this.scratch.write(line, at);
+      this.scratch[at++] = 10;
       n++;
     }
-    return withLabels ? { text, lines: n, labels } : { text, lines: n };
+    const data = Buffer.from(this.scratch.subarray(0, at));
+    return withLabels ? { data, lines: n, labels } : { data, lines: n };
+  }
+
+  private grow(atLeast: number): void {
+    const next = Buffer.allocUnsafe(Math.max(atLeast, this.scratch.length * 2));
+    this.scratch.copy(next);
+    this.scratch = next;
   }
 }
 

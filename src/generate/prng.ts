@@ -80,11 +80,16 @@ export class Prng {
     return -Math.log(1 - this.float()) * mean;
   }
 
-  /** n lowercase hex digits. */
+  /** n lowercase hex digits (n a multiple of 2). */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += this.nextU32().toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    let word = 0;
+    for (let i = 0; i < n; i += 2) {
+      if ((i & 7) === 0) word = this.nextU32();
+      s += HEX_PAIRS[word & 255];
+      word >>>= 8;
+    }
+    return s;
   }
 
   /** n decimal digits (leading zeros kept). */
@@ -94,6 +99,10 @@ export class Prng {
     return s;
   }
 }
+
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).padStart(2, '0'),
+);
 
 /** cyrb128: a small string hash giving four 32-bit words, used only to seed sfc32. */
 function hashSeed(text: string): [number, number, number, number] {

@@ -79,7 +79,7 @@ export async function runGenerator(
     }
     const chunk = gen.chunk(max, until, withLabels);
     if (chunk.lines > 0) {
-      const buf = Buffer.from(chunk.text, 'utf8');
+      const buf = chunk.data;
       await sink.write(buf);
       if (opts.labels && chunk.labels) await opts.labels.write(Buffer.from(chunk.labels, 'utf8'));
       lines += chunk.lines;

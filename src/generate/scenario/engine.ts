@@ -72,6 +72,12 @@ function userName(rng: Prng): string {
   return rng.chance(0.5) ? `${first[0]}${last}${rng.between(1, 99)}` : `${first}.${last}`;
 }
 
+/** What the output format writes, so the engine skips work whose result nobody sees. */
+export interface EngineNeeds {
+  message: boolean;
+  structured: boolean;
+}
+
 export class ScenarioEngine {
   private readonly entities: Entity[] = [];
   private readonly hosts: readonly string[];
@@ -84,6 +90,7 @@ export class ScenarioEngine {
     readonly scenario: Scenario,
     private readonly rng: Prng,
     startMs: number,
+    private readonly needs: EngineNeeds = { message: true, structured: true },
   ) {
     this.hosts = scenario.hosts ?? HOSTNAMES;
     for (const h of this.hosts) this.pids.set(h, rng.between(900, 65_000));
@@ -165,12 +172,12 @@ export class ScenarioEngine {
     ev.tid = 139_800_000_000 + ev.pid * 64 + rng.below(16);
     ev.facility = this.scenario.facilityCode;
     ev.msgid = t.msgid;
-    ev.traceId = rng.hex(32);
+    ev.traceId = this.needs.structured ? rng.hex(32) : '';
     ev.withRequest = t.path !== undefined || this.scenario.requests;
     this.fillRequest(ev, e, state, t);
     ev.level = t.level ?? state.level ?? levelFromStatus(ev.request.status);
-    ev.message = renderParts(t.message, this.ctx, 'message');
-    this.fillFields(ev, t);
+    ev.message = this.needs.message ? renderParts(t.message, this.ctx, 'message') : '';
+    if (this.needs.structured) this.fillFields(ev, t);
     if (this.scenario.phi) {
       ev.phi.push({
         kind: 'ip',
