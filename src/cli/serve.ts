@@ -13,8 +13,9 @@ import { componentLogger } from '../telemetry/logger.js';
 import { parseHostPort, startTelemetryServer } from '../telemetry/http.js';
 import { parseDurationMs } from '../util/units.js';
 import { runAction } from './run-action.js';
+import { addServeTlsOptions, startServeTls, type ServeTlsFlags } from './tls-options.js';
 
-interface ServeOptions extends ServeFlags {
+interface ServeOptions extends ServeFlags, ServeTlsFlags {
   tcp: string;
   store: string;
   config?: string;
@@ -26,7 +27,7 @@ interface ServeOptions extends ServeFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('Collect logs over TCP (NDJSON, text, syslog) from many clients into a store.')
     .requiredOption('--tcp <host:port>', 'address to listen on; port 0 picks a free port')
@@ -44,8 +45,8 @@ export function register(program: Command): void {
     .option('--fsync <policy>', 'store durability: always, interval (default) or never')
     .option('--timezone <zone>', 'zone for syslog/text times written without one (default UTC)')
     .option('--summary-interval <duration>', 'period of the summary log line; 0 = none', '60s')
-    .option('--drain-timeout <duration>', 'longest graceful drain on SIGTERM', '10s')
-    .action(runAction('serve', serve));
+    .option('--drain-timeout <duration>', 'longest graceful drain on SIGTERM', '10s');
+  addServeTlsOptions(command).action(runAction('serve', serve));
 }
 
 async function serve(opts: ServeOptions): Promise<number> {
@@ -82,6 +83,7 @@ async function serve(opts: ServeOptions): Promise<number> {
     : undefined;
   if (telemetry) log.info({ transport: 'http', ...telemetry.address }, 'Metrics listening.');
   await collector.listenTcp(listen.host, listen.port);
+  const tlsListener = await startServeTls(opts, collector);
 
   const onHup = () => {
     try {
@@ -97,6 +99,7 @@ async function serve(opts: ServeOptions): Promise<number> {
   });
   log.info({ signal }, 'Stopping: no new connections, draining clients.');
   process.off('SIGHUP', onHup);
+  await tlsListener?.close();
   await collector.close({ timeoutMs: drainTimeoutMs });
   await telemetry?.close();
   return 0;

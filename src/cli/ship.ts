@@ -19,8 +19,10 @@ import { parseHostPort, startTelemetryServer, type TelemetryServer } from '../te
 import { tcpConnector, type Connector } from '../net/frame-client.js';
 import { formatBytes, parseDurationMs, parsePositiveInt, parseSizeBytes } from '../util/units.js';
 import { runAction } from './run-action.js';
+import { addRedactOptions, redactorFromFlags, type RedactFlags } from './redact-options.js';
+import { addShipTlsOptions, tlsTarget, type ShipTlsFlags } from './tls-options.js';
 
-interface ShipFlags {
+interface ShipFlags extends ShipTlsFlags, RedactFlags {
   to: string;
   protocol: string;
   sourceId: string;
@@ -47,11 +49,11 @@ interface ShipFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('ship')
     .description('Ship log files or standard input to a collector in acknowledged batches.')
     .argument('<inputs...>', 'files or globs to follow, or - for standard input')
-    .requiredOption('--to <url>', 'collector address, tcp://HOST:PORT')
+    .requiredOption('--to <url>', 'collector address, tcp://HOST:PORT or tls://HOST:PORT')
     .option('--protocol <name>', 'sluice (framed, acknowledged) or ndjson (plain lines)', 'sluice')
     .option('--source-id <name>', 'stream name; part of every batch identity', 'default')
     .option('--batch-size <n>', 'records per batch at most', '1000')
@@ -73,8 +75,9 @@ export function register(program: Command): void {
     .option('--health <host:port>', 'serve /healthz and /metrics here')
     .option('--status-interval <duration>', 'status line on stderr this often (0: never)', '10s')
     .option('--no-progress', 'no progress bar, even on a terminal')
-    .option('--drain-timeout <duration>', 'on exit, wait this long for acks', '5s')
-    .action(runAction('ship', (inputs: string[], flags: ShipFlags) => ship(inputs, flags)));
+    .option('--drain-timeout <duration>', 'on exit, wait this long for acks', '5s');
+  addRedactOptions(addShipTlsOptions(command));
+  command.action(runAction('ship', (inputs: string[], flags: ShipFlags) => ship(inputs, flags)));
 }
 
 interface Target {
@@ -83,7 +86,8 @@ interface Target {
   connector: Connector;
 }
 
-function parseTarget(url: string): Target {
+function parseTarget(url: string, flags: ShipTlsFlags): Target {
+  if (url.startsWith('tls://')) return tlsTarget(url, flags);
   const m = /^tcp:\/\/(.+)$/.exec(url);
   if (!m) {
     throw new ConfigError(`--to: "${url}" is not a collector address; use tcp://HOST:PORT.`);
@@ -101,7 +105,7 @@ function choice<T extends string>(value: string, allowed: readonly T[], flag: st
 }
 
 function buildShipper(flags: ShipFlags): Shipper {
-  const target = parseTarget(flags.to);
+  const target = parseTarget(flags.to, flags);
   const compress = choice(flags.compress, [...CODECS, 'auto'] as const, '--compress');
   return createShipper({
     host: target.host,
@@ -134,6 +138,12 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
     throw new ConfigError('inputs: - (standard input) cannot be mixed with files.');
   }
   const shipper = buildShipper(flags);
+  const redactor = redactorFromFlags(flags);
+  if (redactor) {
+    // Redact before the batch reaches the shipper, so no identifier is spooled or sent.
+    const write = shipper.write.bind(shipper);
+    shipper.write = (batch) => write({ ...batch, records: redactor.redactBatch(batch.records) });
+  }
   const telemetry = await startHealth(flags.health, shipper);
   log.info({ to: flags.to, shipper_id: shipper.shipperId, inputs }, 'Shipping.');
 

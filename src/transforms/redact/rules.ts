@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, IoError } from '../../errors.js';
+import { hasNestedQuantifier } from '../../query/regex.js';
 import { regexDetector, type Detector } from './detectors.js';
 import { KIND_NAME, PHI_KINDS } from './kinds.js';
 import { cues } from './patterns.js';
@@ -49,48 +50,9 @@ export interface CompiledRules {
   mode?: 'mask' | 'hash';
 }
 
-/**
- * Rejects the shapes that make a backtracking engine take exponential time: a quantified
- * group that itself contains a quantifier, such as (a+)+ or (\w*)*. Deliberately strict.
- */
-export function nestedQuantifier(pattern: string): boolean {
-  const stack: boolean[] = [];
-  let inClass = false;
-  let quantifiedInside = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') {
-      stack.push(quantifiedInside);
-      quantifiedInside = false;
-    } else if (c === ')') {
-      const inner: boolean = quantifiedInside;
-      quantifiedInside = (stack.pop() ?? false) || inner;
-      const next = pattern[i + 1];
-      if (
-        inner &&
-        (next === '+' || next === '*' || (next === '{' && /^\{\d*,/.test(pattern.slice(i + 1))))
-      ) {
-        return true;
-      }
-    } else if (c === '+' || c === '*' || (c === '{' && /^\{\d*,?\d*\}/.test(pattern.slice(i)))) {
-      quantifiedInside = true;
-    }
-  }
-  return false;
-}
-
 function compilePattern(file: string, index: number, rule: z.infer<typeof PatternRule>): Detector {
   const where = `redact rules ${file}: patterns[${index}] (${rule.kind})`;
-  if (nestedQuantifier(rule.pattern)) {
+  if (hasNestedQuantifier(rule.pattern)) {
     throw new ConfigError(
       `${where}: pattern ${JSON.stringify(rule.pattern)} nests quantifiers, which can take ` +
         'exponential time; rewrite it without a repeated group that repeats inside.',

@@ -1,0 +1,42 @@
+// The redaction flags shared by ship, capture and serve: one call adds them, one call turns
+// them into a redactor (or undefined when redaction is off). Errors surface at start.
+
+import type { Command } from 'commander';
+import { ConfigError } from '../errors.js';
+import { readRedactKey, type RedactMode } from '../transforms/redact/pseudonym.js';
+import { createRedactor, type Redactor } from '../transforms/redact/redactor.js';
+import { loadRules } from '../transforms/redact/rules.js';
+
+export interface RedactFlags {
+  redact?: string;
+  redactRules?: string;
+  redactMode?: string;
+  redactKey?: string;
+}
+
+export function addRedactOptions(command: Command): Command {
+  return command
+    .option('--redact <preset>', 'remove patient identifiers before sending: hipaa')
+    .option('--redact-rules <file>', 'YAML redaction rules (docs/redact.md); implies --redact')
+    .option('--redact-mode <mode>', 'mask ([REDACTED:KIND]) or hash (keyed pseudonym)', 'mask')
+    .option('--redact-key <file>', 'HMAC key for --redact-mode hash (mode 0600, 16+ bytes)');
+}
+
+export function redactorFromFlags(flags: RedactFlags): Redactor | undefined {
+  if (flags.redact === undefined && flags.redactRules === undefined) {
+    if (flags.redactKey) throw new ConfigError('--redact-key needs --redact or --redact-rules.');
+    return undefined;
+  }
+  if (flags.redact !== undefined && flags.redact !== 'hipaa') {
+    throw new ConfigError(`--redact: "${flags.redact}" is not a preset; the preset is hipaa.`);
+  }
+  const mode = flags.redactMode ?? 'mask';
+  if (mode !== 'mask' && mode !== 'hash') {
+    throw new ConfigError(`--redact-mode: "${mode}" is not one of mask, hash.`);
+  }
+  return createRedactor({
+    rules: flags.redactRules ? loadRules(flags.redactRules) : undefined,
+    mode: mode as RedactMode,
+    key: flags.redactKey ? readRedactKey(flags.redactKey) : undefined,
+  });
+}
