@@ -23,13 +23,11 @@ function levelOf(v: JsonValue): Level | undefined {
   return levelFromWord(v.replace(/\d+$/, ''));
 }
 
-function firstString(obj: Record<string, JsonValue>, keys: string[], used: Set<string>) {
+/** The first key of `keys` holding a non-empty string. */
+function firstStringKey(obj: Record<string, JsonValue>, keys: string[]): string | undefined {
   for (const k of keys) {
     const v = obj[k];
-    if (typeof v === 'string' && v.length > 0) {
-      used.add(k);
-      return v;
-    }
+    if (typeof v === 'string' && v.length > 0) return k;
   }
   return undefined;
 }
@@ -47,43 +45,49 @@ export function recordFromObject(
   ctx: ParseContext,
   refMs: number,
 ): LogRecord {
-  const used = new Set<string>();
-  const message = firstString(obj, MESSAGE_KEYS, used) ?? '';
+  // The keys taken into top-level fields; plain variables, not a Set: this runs per line.
+  const msgKey = firstStringKey(obj, MESSAGE_KEYS);
+  let levelKey: string | undefined;
   let level: Level | undefined;
   for (const k of LEVEL_KEYS) {
     const v = obj[k];
     if (v === undefined) continue;
     level = levelOf(v);
-    if (level) used.add(k);
+    if (level) levelKey = k;
     break;
   }
-  if (!level && !used.has('log')) {
+  if (!level && msgKey !== 'log') {
     const nested = nestedLogLevel(obj);
     if (nested !== undefined) level = levelOf(nested);
   }
+  let timeKey: string | undefined;
   let epochMs = NaN;
   for (const k of TIME_KEYS) {
     const v = obj[k];
     if (v === undefined) continue;
     epochMs = timeValueToEpochMs(v, ctx.zone);
     if (!Number.isNaN(epochMs)) {
-      used.add(k);
+      timeKey = k;
       break;
     }
   }
+  const message = msgKey !== undefined ? (obj[msgKey] as string) : '';
   const rec = newRecord(epochMs, refMs, level ?? 'info', message, 'json');
-  const host = firstString(obj, HOST_KEYS, used);
-  if (host !== undefined) rec.host = host;
-  const service = firstString(obj, SERVICE_KEYS, used);
-  if (service !== undefined) rec.service = service;
-  if (typeof obj.pid === 'number' && Number.isInteger(obj.pid)) {
-    rec.pid = obj.pid;
-    used.add('pid');
-  }
+  const hostKey = firstStringKey(obj, HOST_KEYS);
+  if (hostKey !== undefined) rec.host = obj[hostKey] as string;
+  const serviceKey = firstStringKey(obj, SERVICE_KEYS);
+  if (serviceKey !== undefined) rec.service = obj[serviceKey] as string;
+  const pid = obj.pid;
+  const pidUsed = typeof pid === 'number' && Number.isInteger(pid);
+  if (pidUsed) rec.pid = pid;
   let fields: Record<string, JsonValue> | undefined;
   for (const k in obj) {
     const v = obj[k];
-    if (used.has(k) || v === null || v === undefined) continue;
+    if (v === null || v === undefined) continue;
+    if (k === msgKey || k === levelKey || k === timeKey || k === hostKey || k === serviceKey) {
+      continue;
+    }
+    if (pidUsed && k === 'pid') continue;
     (fields ??= {})[k] = v;
   }
   if (fields) rec.fields = fields;

@@ -4,29 +4,35 @@
 
 import { ConfigError } from '../errors.js';
 
-const MONTHS: Record<string, number> = {
-  jan: 1,
-  feb: 2,
-  mar: 3,
-  apr: 4,
-  may: 5,
-  jun: 6,
-  jul: 7,
-  aug: 8,
-  sep: 9,
-  oct: 10,
-  nov: 11,
-  dec: 12,
-};
+const MONTH_NAMES = [
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'may',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'oct',
+  'nov',
+  'dec',
+];
+/** Three lower-case letters packed into one number → month; no string is made per lookup. */
+const MONTH_CODES = new Map<number, number>(
+  MONTH_NAMES.map((m, i) => [
+    (m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2),
+    i + 1,
+  ]),
+);
 
 /** Month number (1-12) of a three-letter English month name in any case, else 0. */
 export function monthNumber(s: string, at: number): number {
-  const c0 = s.charCodeAt(at) | 0x20;
-  const c1 = s.charCodeAt(at + 1) | 0x20;
-  const c2 = s.charCodeAt(at + 2) | 0x20;
-  // Cheap first-letter screen before the object lookup.
-  if (c0 < 97 || c0 > 122) return 0;
-  return MONTHS[String.fromCharCode(c0, c1, c2)] ?? 0;
+  const code =
+    ((s.charCodeAt(at) | 0x20) << 16) |
+    ((s.charCodeAt(at + 1) | 0x20) << 8) |
+    (s.charCodeAt(at + 2) | 0x20);
+  return MONTH_CODES.get(code) ?? 0;
 }
 
 /** The value of `n` ASCII digits at `at`, or -1 when any of them is not a digit. */
