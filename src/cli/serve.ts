@@ -100,7 +100,14 @@ async function serve(opts: ServeOptions): Promise<number> {
   log.info({ signal }, 'Stopping: no new connections, draining clients.');
   process.off('SIGHUP', onHup);
   await tlsListener?.close();
-  await collector.close({ timeoutMs: drainTimeoutMs });
-  await telemetry?.close();
+  // Keep the event loop alive while draining: with the listeners closed, only the store's
+  // (unref'd) fsync timer may be left, and Node would exit before the last append is durable.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    await collector.close({ timeoutMs: drainTimeoutMs });
+    await telemetry?.close();
+  } finally {
+    clearInterval(keepAlive);
+  }
   return 0;
 }

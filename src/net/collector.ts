@@ -78,7 +78,7 @@ export interface Collector {
   close(options?: { timeoutMs?: number; quietMs?: number }): Promise<void>;
 }
 
-const DEFAULT_PENDING_RECORDS = 20_000;
+const DEFAULT_PENDING_RECORDS = 100_000;
 
 export function createCollector(options: CollectorOptions): Collector {
   const log = options.logger ?? componentLogger('serve');

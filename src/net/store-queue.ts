@@ -1,7 +1,10 @@
-// Group commit in front of the store: records from many connections are gathered into one
-// append while the previous append is being made durable, so a thousand clients cost one
-// fsync per round, not one each. Each caller's promise resolves when its records are durable.
-// Batches that carry an identity (batchId, for dedupe) are appended alone, in arrival order.
+// The collector's path to the store, with back-pressure accounting. Appends from every
+// connection go to the store writer at once and in arrival order: the writer groups what is
+// waiting into one write and one fsync (under --fsync interval an append waits for the next
+// sync), so many concurrent appends cost one fsync, and a serial queue here would cap
+// throughput at one batch per sync. What this queue adds is the count of records handed to
+// the store and not yet durable (the backlog), a high-water mark above which connections stop
+// reading, and a wake-up for them once the backlog falls below half of it.
 
 import type { LogRecord } from '../record/record.js';
 import type { AppendResult } from '../framing/detect.js';
@@ -12,87 +15,68 @@ export interface RecordSink {
   close(): Promise<void>;
 }
 
-interface Pending {
-  records: LogRecord[];
-  batchId?: string;
-  resolve: (r: AppendResult) => void;
-  reject: (err: unknown) => void;
-}
-
 export interface StoreQueueOptions {
-  /** Most records in one grouped append. */
-  maxBatchRecords?: number;
+  /** Backlog (records not yet durable) above which sources should pause. */
+  highWaterRecords?: number;
   /** Called after every append with its duration and record count. */
   onAppend?: (seconds: number, records: number) => void;
 }
 
 export class StoreQueue {
-  private readonly pending: Pending[] = [];
   private pendingRecords = 0;
-  private writing?: Promise<void>;
-  private readonly maxBatchRecords: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private lowWaiters: Array<() => void> = [];
+  readonly highWaterRecords: number;
 
   constructor(
     private readonly sink: RecordSink,
     private readonly options: StoreQueueOptions = {},
   ) {
-    this.maxBatchRecords = options.maxBatchRecords ?? 16_384;
+    this.highWaterRecords = options.highWaterRecords ?? 400_000;
   }
 
-  /** Records waiting for or in an append. */
+  /** Records handed to the store and not yet durable. */
   get backlog(): number {
     return this.pendingRecords;
   }
 
-  /** Queues records; resolves when they are durable in the store. */
+  get overHighWater(): boolean {
+    return this.pendingRecords > this.highWaterRecords;
+  }
+
+  /** Calls `wake` once, when the backlog has fallen below half the high-water mark. */
+  onLowWater(wake: () => void): void {
+    this.lowWaiters.push(wake);
+  }
+
+  /** Appends records; resolves when they are durable in the store. */
   append(records: LogRecord[], options: { batchId?: string } = {}): Promise<AppendResult> {
     if (records.length === 0 && options.batchId === undefined) {
       return Promise.resolve({ stored: 0, duplicate: false });
     }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ records, batchId: options.batchId, resolve, reject });
-      this.pendingRecords += records.length;
-      this.writing ??= this.drain();
-    });
-  }
-
-  /** Resolves once everything queued so far is durable (or failed). */
-  async flush(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  private async drain(): Promise<void> {
-    // Let the current turn of the event loop add what it read before the first append.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.pending.length > 0) {
-      const group = this.takeGroup();
-      const records = group.length === 1 ? group[0].records : group.flatMap((p) => p.records);
-      const started = process.hrtime.bigint();
-      try {
-        const result = await this.sink.append(records, { batchId: group[0].batchId });
+    const started = process.hrtime.bigint();
+    this.pendingRecords += records.length;
+    const done = this.sink.append(records, options);
+    const tracked = done
+      .then(() => {
         this.options.onAppend?.(Number(process.hrtime.bigint() - started) / 1e9, records.length);
-        if (group.length === 1) group[0].resolve(result);
-        else for (const p of group) p.resolve({ stored: p.records.length, duplicate: false });
-      } catch (err) {
-        for (const p of group) p.reject(err);
-      } finally {
+      })
+      .catch(() => undefined)
+      .finally(() => {
         this.pendingRecords -= records.length;
-      }
-    }
-    this.writing = undefined;
+        this.inFlight.delete(tracked);
+        if (this.pendingRecords <= this.highWaterRecords / 2 && this.lowWaiters.length > 0) {
+          const waiters = this.lowWaiters;
+          this.lowWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    this.inFlight.add(tracked);
+    return done;
   }
 
-  private takeGroup(): Pending[] {
-    const first = this.pending.shift() as Pending;
-    if (first.batchId !== undefined) return [first];
-    const group = [first];
-    let count = first.records.length;
-    while (this.pending.length > 0) {
-      const next = this.pending[0];
-      if (next.batchId !== undefined || count + next.records.length > this.maxBatchRecords) break;
-      group.push(this.pending.shift() as Pending);
-      count += next.records.length;
-    }
-    return group;
+  /** Resolves once every append made so far has settled. */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

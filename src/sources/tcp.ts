@@ -58,7 +58,7 @@ const DETECT_BYTES = 64;
 /** Framings where the client may read a JSON error line before we hang up. */
 const ERROR_LINE_FRAMINGS = new Set<string>(['ndjson', 'text', 'undetected']);
 
-type PauseReason = 'store' | 'rate' | 'protocol';
+type PauseReason = 'store' | 'backlog' | 'rate';
 
 export class TcpConnection {
   records = 0;
@@ -280,7 +280,12 @@ export class TcpConnection {
     this.pendingRecords += records.length;
     this.pendingAppends++;
     if (this.pendingRecords > settings.maxPendingRecords) this.pauseFor('store');
-    const done = this.deps.queue.append(records, { batchId });
+    const queue = this.deps.queue;
+    if (queue.overHighWater && !this.pauses.has('backlog')) {
+      this.pauseFor('backlog');
+      queue.onLowWater(() => this.resumeFor('backlog'));
+    }
+    const done = queue.append(records, { batchId });
     done
       .then(
         (result) => {
