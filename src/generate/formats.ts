@@ -142,7 +142,13 @@ function accessFormatter(combined: boolean): LineFormatter {
     }
     s += ' ' + r.protocol + '" ' + r.status + (r.bytes > 0 ? ' ' + r.bytes : ' -');
     if (!combined) return s;
-    s += r.referrer ? ' "' + escapeQuoted(r.referrer) + '" "' : ' "-" "';
+    if (r.referrer) {
+      s += ' "';
+      mark(rec, 'http.referrer', s.length, 'quoted');
+      s += escapeQuoted(r.referrer) + '" "';
+    } else {
+      s += ' "-" "';
+    }
     return s + escapeQuoted(r.userAgent) + '"';
   };
 }

@@ -38,6 +38,8 @@ export function slotText(ev: GenEvent, slot: string): string {
       return ev.request.path;
     case 'http.query':
       return ev.request.query;
+    case 'http.referrer':
+      return ev.request.referrer;
     case 'http.client_ip':
       return ev.request.clientIp;
     default:

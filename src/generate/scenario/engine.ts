@@ -2,7 +2,7 @@
 // emits lines from its state's templates and moves along the weighted edges. Each call fills
 // one event; the caller owns the clock.
 
-import type { GenEvent } from '../event.js';
+import type { GenEvent, PhiSpan } from '../event.js';
 import type { Level } from '../../record/record.js';
 import { clientIp, patient, type Patient } from '../identity.js';
 import type { Prng } from '../prng.js';
@@ -33,6 +33,8 @@ interface Entity {
   user: string;
   host: string;
   lastPath: string;
+  /** Patient-data spans inside lastPath (it comes back as the next referrer). */
+  lastPathPhi: PhiSpan[];
   patient?: Patient;
   orderId?: string;
 }
@@ -121,6 +123,7 @@ export class ScenarioEngine {
       user: users ? rng.pick(users) : userName(rng),
       host: rng.pick(this.hosts),
       lastPath: '',
+      lastPathPhi: [],
     };
     this.enter(e, e.state, nowMs);
     return e;
@@ -205,6 +208,9 @@ export class ScenarioEngine {
   private fillRequest(ev: GenEvent, e: Entity, state: CompiledState, t: CompiledTemplate): void {
     const rng = this.rng;
     const r = ev.request;
+    const previousPath = e.lastPath;
+    const previousPhi = e.lastPathPhi;
+    const phiBefore = ev.phi.length;
     r.clientIp = e.clientIp;
     r.clientPort = e.clientPort;
     r.userAgent = e.userAgent;
@@ -236,14 +242,21 @@ export class ScenarioEngine {
     r.bytes = r.method === 'HEAD' ? 0 : bytesFor(rng, kind, r.status);
     const [p50, sigma] = state.latency;
     r.latencyMs = Math.round(rng.logNormal(p50, sigma, 1, 120_000));
-    r.referrer = this.referrer(e);
     e.lastPath = r.path;
+    e.lastPathPhi = ev.phi.slice(phiBefore).filter((p) => p.slot === 'http.path');
+    r.referrer = this.referrer(previousPath);
+    if (r.referrer === SITE + previousPath) {
+      for (const p of previousPhi) {
+        const at = SITE.length;
+        ev.phi.push({ kind: p.kind, slot: 'http.referrer', start: at + p.start, end: at + p.end });
+      }
+    }
   }
 
-  private referrer(e: Entity): string {
+  private referrer(previousPath: string): string {
     const roll = this.rng.float();
     if (roll < 0.3) return '';
-    if (roll < 0.8 && e.lastPath) return SITE + e.lastPath;
+    if (roll < 0.8 && previousPath) return SITE + previousPath;
     return roll < 0.8 ? SITE + '/' : EXTERNAL_REFERRERS.pick(this.rng);
   }
 
