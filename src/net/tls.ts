@@ -157,7 +157,8 @@ function refusalReason(err: NodeJS.ErrnoException, socket: tls.TLSSocket): strin
   if (socket.authorizationError || /CERTIFICATE|unknown ca|verify/i.test(text)) {
     return 'bad_client_cert';
   }
-  if (/ECONNRESET|timed? ?out/i.test(text)) return 'timeout_or_reset';
+  if (/timed? ?out/i.test(text)) return 'timeout';
+  if (/ECONNRESET|hang up/i.test(text)) return 'client_aborted';
   return 'other';
 }
 
@@ -207,7 +208,9 @@ export function createTlsServer(
     const reason = refusalReason(err, socket);
     handshakeFailures.inc({ reason });
     const detail = socket.authorizationError ? String(socket.authorizationError) : err.message;
-    log.warn({ peer: failedPeer(socket), reason, error: detail }, 'TLS handshake refused.');
+    // A client that hangs up mid-handshake was not refused; it is counted, logged quietly.
+    const level = reason === 'client_aborted' ? 'debug' : 'warn';
+    log[level]({ peer: failedPeer(socket), reason, error: detail }, 'TLS handshake refused.');
   });
 
   const reload = (): boolean => {

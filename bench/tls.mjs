@@ -1,0 +1,163 @@
+// Benchmark for TLS transport and redaction: raw TLS 1.3 vs plain TCP throughput of NDJSON
+// into a discarding socket server (same run, ratio), TLS handshakes per second, and the
+// redact transform in records per second. BENCH_SCALE (default 1) scales input sizes.
+// Uses the build beside SLUICE_CLI (default dist/src/cli/main.js).
+
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
+const build = resolve(dirname(cli), '..');
+const load = (p) => import(pathToFileURL(join(build, p)).href);
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+
+const { initCerts } = await load('net/certs.js');
+const { createTlsConnector, listenTls } = await load('net/tls.js');
+const { createRedactor } = await load('transforms/redact/redactor.js');
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tls-'));
+await initCerts({ dir, hosts: ['127.0.0.1'], days: 2 });
+let peakRss = 0;
+const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+const timer = setInterval(sample, 100);
+
+const line = `${JSON.stringify({
+  timestamp: '2026-03-01T08:15:02.120Z',
+  level: 'info',
+  message: 'GET /api/v1/orders/12345 200 1534 upstream=10.0.3.11:8080 took 12 ms',
+  service: 'checkout',
+})}\n`;
+const chunk = Buffer.from(line.repeat(Math.ceil(65536 / line.length)));
+const totalBytes = Math.round(256 * 1024 * 1024 * scale);
+
+async function pump(socket) {
+  let sent = 0;
+  const start = process.hrtime.bigint();
+  while (sent < totalBytes) {
+    if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+    sent += chunk.length;
+  }
+  await new Promise((r) => socket.end(r));
+  return { sent, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+function waitReceived(counter, want) {
+  return new Promise((r) => {
+    const check = () => (counter.n >= want ? r() : setTimeout(check, 5));
+    check();
+  });
+}
+
+async function tcpRun() {
+  const got = { n: 0 };
+  const server = net.createServer((s) => s.on('data', (b) => (got.n += b.length)));
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const socket = net.connect(server.address().port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  const start = process.hrtime.bigint();
+  const { sent } = await pump(socket);
+  await waitReceived(got, sent);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  server.close();
+  return sent / seconds;
+}
+
+async function tlsRun() {
+  const got = { n: 0 };
+  const listener = await listenTls(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      certFile: join(dir, 'server.pem'),
+      keyFile: join(dir, 'server-key.pem'),
+      watchFiles: false,
+    },
+    (s) => s.on('data', (b) => (got.n += b.length)),
+  );
+  const connect = createTlsConnector({ caFile: join(dir, 'ca.pem') });
+  const socket = await connect('127.0.0.1', listener.address().port);
+  const start = process.hrtime.bigint();
+  const { sent } = await pump(socket);
+  await waitReceived(got, sent);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await listener.close();
+  return { bytesPerSecond: sent / seconds, protocol: socket.getProtocol() };
+}
+
+async function handshakes() {
+  const listener = await listenTls(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      certFile: join(dir, 'server.pem'),
+      keyFile: join(dir, 'server-key.pem'),
+      watchFiles: false,
+    },
+    (s) => s.on('error', () => {}).end(),
+  );
+  const connect = createTlsConnector({ caFile: join(dir, 'ca.pem') });
+  const n = Math.max(20, Math.round(500 * scale));
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) (await connect('127.0.0.1', listener.address().port)).destroy();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await listener.close();
+  return n / seconds;
+}
+
+function redaction() {
+  const messages = [
+    '2026-03-01T08:15:02.120Z GET /api/v1/orders/77 200 1234 "Mozilla/5.0 (X11; Linux x86_64)"',
+    'Patient John Smith (MRN-12345678) DOB 1980-05-04 SSN 123-45-6789 phone (217) 555-0123',
+    'Mar  1 08:15:02 web01 sshd[1234]: Accepted publickey for deploy from 10.0.0.5 port 52144',
+    'lab result CBC ready for order 99812; reviewed in 35 ms',
+    'pt=Ana-Lucía Van der Berg email=ana.vdb@example.org addr="77 2nd Avenue, Madison, WI 53701"',
+  ];
+  const n = Math.max(10_000, Math.round(500_000 * scale));
+  const make = () =>
+    Array.from({ length: n }, (_, i) => ({
+      timestamp: '2026-03-01T08:15:02.120Z',
+      level: 'info',
+      severity: 9,
+      format: 'text',
+      message: messages[i % messages.length],
+      fields: { request_id: `r-${i}`, status: 200 },
+    }));
+  const r = createRedactor();
+  r.redactBatch(make().slice(0, 20_000)); // warm-up
+  const records = make();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < records.length; i += 1000) r.redactBatch(records.slice(i, i + 1000));
+  return {
+    recordsPerSecond: n / (Number(process.hrtime.bigint() - start) / 1e9),
+    records: n,
+    phiShare: 2 / 5,
+  };
+}
+
+const tcp = await tcpRun();
+const tlsResult = await tlsRun();
+const hs = await handshakes();
+const red = redaction();
+clearInterval(timer);
+sample();
+rmSync(dir, { recursive: true, force: true });
+
+const results = {
+  scale,
+  note: 'raw socket throughput of NDJSON into a discarding server (not the full ship -> serve path)',
+  tcp_mib_per_s: +(tcp / 2 ** 20).toFixed(1),
+  tls_mib_per_s: +(tlsResult.bytesPerSecond / 2 ** 20).toFixed(1),
+  tls_protocol: tlsResult.protocol,
+  tls_vs_tcp_ratio: +(tlsResult.bytesPerSecond / tcp).toFixed(3),
+  handshakes_per_s: Math.round(hs),
+  redact_records_per_s: Math.round(red.recordsPerSecond),
+  redact_records: red.records,
+  peak_rss_mib: Math.round(peakRss / 2 ** 20),
+};
+for (const [k, v] of Object.entries(results)) console.log(`${k}: ${v}`);
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'tls.json'), `${JSON.stringify(results, null, 2)}\n`);
