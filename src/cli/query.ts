@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, ExpressionError } from '../errors.js';
 import { FORMATS, LEVELS, isLevel, type Format, type Level } from '../record/record.js';
-import { openStoreReader } from '../store/index.js';
 import { QueryEngine, type Sink } from '../query/engine.js';
 import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
 import { buildPrefilter } from '../query/prefilter.js';
@@ -144,6 +143,8 @@ async function queryStore(
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ConfigError(`--store: ${dir} is not a folder.`);
   }
+  // Loaded only here: the store's writer side is not needed to query files.
+  const { openStoreReader } = await import('../store/index.js');
   const reader = openStoreReader(dir, {
     since: filter.sinceMs,
     until: filter.untilMs,
