@@ -21,8 +21,8 @@ export function framerFor(framing: BuiltinFraming, maxLineBytes: number): Stream
   if (framing === 'octet') {
     const octet = new OctetCountingFramer({ maxFrameBytes: maxLineBytes });
     return {
-      push: (chunk, onFrame) => octet.push(chunk, (f) => onFrame(f.toString('utf8'))),
-      end: (onFrame) => octet.end((f) => onFrame(f.toString('utf8'))),
+      push: (chunk, onFrame) => octet.push(chunk, (f) => onFrame(frameText(f))),
+      end: (onFrame) => octet.end((f) => onFrame(frameText(f))),
     };
   }
   const lines = new NewlineFramer({ maxLineBytes });
@@ -34,6 +34,17 @@ export function framerFor(framing: BuiltinFraming, maxLineBytes: number): Stream
     push: (chunk, onFrame) => void lines.push(chunk, sink(onFrame)),
     end: (onFrame) => void lines.end(sink(onFrame)),
   };
+}
+
+/**
+ * An octet-counted frame as text, less one trailing LF (or CRLF): rsyslog's forwarding
+ * templates end every counted message with one. Newlines inside the message are kept.
+ */
+function frameText(frame: Buffer): string {
+  let end = frame.length;
+  if (end > 0 && frame[end - 1] === 0x0a) end--;
+  if (end > 0 && frame[end - 1] === 0x0d) end--;
+  return frame.toString('utf8', 0, end);
 }
 
 /** A decoder for one connection; `parse` holds the options of `sluice parse` (timezone...). */

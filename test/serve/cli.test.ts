@@ -4,40 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { openStoreReader } from '../../src/store/index.js';
-import type { LogRecord } from '../../src/record/record.js';
-import { runCli, spawnCli, tempDir, waitForLine } from '../helpers.js';
-import { connectTo, endAndWait } from './helpers.js';
-
-export async function startServe(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawnCli(['serve', '--tcp', '127.0.0.1:0', ...args]);
-  const m = await waitForLine(child, /"msg":"Listening\."/, 'stderr', 20_000);
-  return { child, port: JSON.parse(m.input).port as number };
-}
-
-export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
-  return new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-    child.kill(signal);
-  });
-}
-
-export async function readStore(dir: string): Promise<LogRecord[]> {
-  const out: LogRecord[] = [];
-  const reader = openStoreReader(dir);
-  try {
-    for await (const batch of reader) out.push(...batch);
-  } finally {
-    reader.close();
-  }
-  return out;
-}
+import { runCli, tempDir, waitForLine } from '../helpers.js';
+import { connectTo, endAndWait, readStore, startServe, stop } from './helpers.js';
 
 function ndjson(client: number, from: number, count: number): string {
   let s = '';

@@ -12,6 +12,9 @@ import {
 import { decoderFor, framerFor } from '../../src/net/decode.js';
 import { SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { pino } from 'pino';
+import type { ChildProcess } from 'node:child_process';
+import { openStoreReader } from '../../src/store/index.js';
+import { spawnCli, waitForLine } from '../helpers.js';
 
 export class MemorySink {
   records: LogRecord[] = [];
@@ -89,4 +92,34 @@ export async function until(check: () => boolean, timeoutMs = 10_000, what = 'co
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Starts `sluice serve` on 127.0.0.1:0 and reads its port from the "Listening." line. */
+export async function startServe(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawnCli(['serve', '--tcp', '127.0.0.1:0', ...args]);
+  const m = await waitForLine(child, /"msg":"Listening\."/, 'stderr', 20_000);
+  return { child, port: JSON.parse(m.input).port as number };
+}
+
+export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  return new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill(signal);
+  });
+}
+
+export async function readStore(dir: string): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  const reader = openStoreReader(dir);
+  try {
+    for await (const batch of reader) out.push(...batch);
+  } finally {
+    reader.close();
+  }
+  return out;
 }
