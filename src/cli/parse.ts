@@ -35,10 +35,17 @@ interface ParseFlags {
 /** Output is gathered into one string and written in large pieces, waiting on back-pressure. */
 class Output {
   private pending = '';
+  private blocked = false;
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
   add(line: string): void {
     this.pending += line;
+    // Hand over small pieces so encoded records die young (cheap scavenges instead of old-space
+    // collections); back-pressure is still honoured between input chunks by drain().
+    if (this.pending.length >= 128 * 1024) {
+      this.blocked = !this.stream.write(this.pending) || this.blocked;
+      this.pending = '';
+    }
   }
 
   get size(): number {
@@ -46,10 +53,12 @@ class Output {
   }
 
   async drain(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const text = this.pending;
-    this.pending = '';
-    if (!this.stream.write(text)) {
+    if (this.pending.length > 0) {
+      this.blocked = !this.stream.write(this.pending) || this.blocked;
+      this.pending = '';
+    }
+    if (this.blocked) {
+      this.blocked = false;
       await new Promise<void>((resolve) => {
         const done = () => {
           this.stream.off('drain', done);
