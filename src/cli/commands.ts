@@ -15,4 +15,5 @@ export const COMMANDS: Array<() => Promise<{ register: Register }>> = [
   () => import('./query.js'),
   () => import('./store.js'),
   () => import('./run.js'),
+  () => import('./demo.js'),
 ];
