@@ -8,3 +8,5 @@ export { createLineParser, parseLine, markTruncated } from './line-parser.js';
 export type { Multiline, MultilineOptions, MultilinePreset } from './multiline.js';
 export { createMultiline, compileStartPattern, MULTILINE_PRESETS } from './multiline.js';
 export { levelFromValue, levelFromWord, levelFromStatus } from './level.js';
+export type { ParseStreamOptions } from './stream.js';
+export { createParseStream } from './stream.js';

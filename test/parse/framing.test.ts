@@ -128,3 +128,24 @@ test('input - gzip is detected by content, missing files name the path', async (
     dir.cleanup();
   }
 });
+
+test('stream - bytes in, records out, multiline joined, partial last line kept', async () => {
+  const { createParseStream } = await import('../../src/parse/stream.js');
+  const { Readable } = await import('node:stream');
+  const input = Readable.from([
+    Buffer.from('{"msg":"a","level":"warn"}\n2024-01-01T00:00:00Z ERROR x\n\tat A.b(A.java:1)\n'),
+    Buffer.from('{"msg":"b"}'),
+  ]);
+  const recs: Array<{ message: string; level: string }> = [];
+  for await (const r of input.pipe(createParseStream({ multiline: { preset: 'java' } }))) {
+    recs.push(r as { message: string; level: string });
+  }
+  assert.deepEqual(
+    recs.map((r) => [r.message, r.level]),
+    [
+      ['a', 'warn'],
+      ['2024-01-01T00:00:00Z ERROR x\n\tat A.b(A.java:1)', 'error'],
+      ['b', 'info'],
+    ],
+  );
+});
