@@ -85,6 +85,7 @@ export class StoreWriter extends EventEmitter {
   private unsynced: Waiter[] = [];
   private unsyncedBytes = 0;
   private syncTimer?: NodeJS.Timeout;
+  private lastSyncAt = 0;
   private draining?: Promise<void>;
   private syncing?: Promise<void>;
   private failed?: unknown;
@@ -325,8 +326,10 @@ export class StoreWriter extends EventEmitter {
     const o = this.options;
     if (o.fsync === 'always') await this.syncNow();
     else if (o.fsync === 'interval') {
-      if (this.unsyncedBytes >= o.fsyncIntervalBytes) await this.syncNow();
-      else this.syncTimer ??= setTimeout(() => this.onSyncTimer(), o.fsyncIntervalMs);
+      // At most one fsync per interval: right away after a quiet spell, else when it is due.
+      const dueInMs = this.lastSyncAt + o.fsyncIntervalMs - Date.now();
+      if (dueInMs <= 0 || this.unsyncedBytes >= o.fsyncIntervalBytes) await this.syncNow();
+      else this.syncTimer ??= setTimeout(() => this.onSyncTimer(), dueInMs);
     } else if (o.fsync === 'never') {
       this.unsyncedBytes = 0;
       this.settle(this.unsynced.splice(0));
@@ -356,6 +359,7 @@ export class StoreWriter extends EventEmitter {
     this.unsyncedBytes = 0;
     clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    this.lastSyncAt = Date.now();
     const fh = this.seg.fh;
     const t0 = process.hrtime.bigint();
     this.syncing = fh.datasync().then(
