@@ -8,6 +8,8 @@
 
 import { DEFAULT_MAX_LINE_BYTES } from '../parse/options.js';
 
+const SLICE_BYTES = 64 * 1024;
+
 /** Receives one line (without its newline) and whether it was cut at maxLineBytes. */
 export type LineSink = (line: string, truncated: boolean) => void;
 
@@ -68,9 +70,13 @@ export class NewlineFramer {
       start = nl + 1;
     }
     const last = chunk.lastIndexOf(10);
-    if (last >= start) {
-      this.frameRegion(chunk, start, last, sink);
-      start = last + 1;
+    // Decode in slices of about 64 KiB: a whole 1 MiB chunk's text and line array would outlive
+    // young-generation collections and be promoted, growing the old space (and RSS) fast.
+    while (last >= start) {
+      let end = start + SLICE_BYTES >= last ? last : chunk.indexOf(10, start + SLICE_BYTES);
+      if (end < 0 || end > last) end = last;
+      this.frameRegion(chunk, start, end, sink);
+      start = end + 1;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start), sink);
     return collected;
