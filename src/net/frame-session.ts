@@ -177,6 +177,8 @@ class FrameSession {
       this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
       this.socket.on('end', () => this.tail.then(() => this.socket.end()));
       if (firstBytes.length > 0) this.onData(firstBytes);
+      // The collector pauses the socket while handing it over; reading starts here.
+      this.socket.resume();
     });
   }
 
