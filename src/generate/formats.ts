@@ -125,6 +125,9 @@ function mark(
   if (rec) rec.push({ slot, at, escape, field });
 }
 
+// Request targets, referrers and user agents never need Apache's backslash escapes: targets are
+// checked when a scenario loads (no spaces, quotes or backslashes) and placeholder values in
+// them are percent-encoded; referrers and user agents come from the built-in lists.
 function accessFormatter(combined: boolean): LineFormatter {
   const time = apacheAccessTime();
   return (ev, rec) => {
@@ -133,23 +136,23 @@ function accessFormatter(combined: boolean): LineFormatter {
     mark(rec, 'http.client_ip', 0, 'none');
     s += r.remoteUser ? ' - ' + r.remoteUser + ' [' : ' - - [';
     s += time(ev.timeMs) + '] "' + r.method + ' ';
-    mark(rec, 'http.path', s.length, 'quoted');
-    s += escapeQuoted(r.path);
+    mark(rec, 'http.path', s.length, 'none');
+    s += r.path;
     if (r.query) {
       s += '?';
-      mark(rec, 'http.query', s.length, 'quoted');
-      s += escapeQuoted(r.query);
+      mark(rec, 'http.query', s.length, 'none');
+      s += r.query;
     }
     s += ' ' + r.protocol + '" ' + r.status + (r.bytes > 0 ? ' ' + r.bytes : ' -');
     if (!combined) return s;
     if (r.referrer) {
       s += ' "';
-      mark(rec, 'http.referrer', s.length, 'quoted');
-      s += escapeQuoted(r.referrer) + '" "';
+      mark(rec, 'http.referrer', s.length, 'none');
+      s += r.referrer + '" "';
     } else {
       s += ' "-" "';
     }
-    return s + escapeQuoted(r.userAgent) + '"';
+    return s + r.userAgent + '"';
   };
 }
 
@@ -183,12 +186,12 @@ function nginxErrorFormatter(): LineFormatter {
     s += ev.message + ', client: ';
     mark(rec, 'http.client_ip', s.length, 'none');
     s += r.clientIp + ', server: ' + ev.host + ', request: "' + r.method + ' ';
-    mark(rec, 'http.path', s.length, 'quoted');
-    s += escapeQuoted(r.path);
+    mark(rec, 'http.path', s.length, 'none');
+    s += r.path;
     if (r.query) {
       s += '?';
-      mark(rec, 'http.query', s.length, 'quoted');
-      s += escapeQuoted(r.query);
+      mark(rec, 'http.query', s.length, 'none');
+      s += r.query;
     }
     return s + ' ' + r.protocol + '", host: "' + ev.host + '"';
   };

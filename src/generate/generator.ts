@@ -144,23 +144,30 @@ export class Generator {
     let labels = '';
     let n = 0;
     let at = 0;
+    // Lines are joined in small groups: one buffer write per group flattens the rope once.
+    let group = '';
     while (n < maxLines && this.clockMs <= untilMs) {
       const ev = this.nextEvent();
-      let line: string;
       if (withLabels) {
         const labelled = this.labelledLine(ev);
-        line = labelled.line;
+        group += labelled.line + '\n';
         labels += JSON.stringify(labelled.label) + '\n';
       } else {
-        line = this.formatter(ev, null);
+        group += this.formatter(ev, null) + '\n';
       }
-      if (at + line.length * 3 + 1 > this.scratch.length) this.grow(at + line.length * 3 + 1);
-      at += this.scratch.write(line, at);
-      this.scratch[at++] = 10;
-      n++;
+      if ((++n & 31) === 0) {
+        at = this.put(group, at);
+        group = '';
+      }
     }
+    if (group) at = this.put(group, at);
     const data = Buffer.from(this.scratch.subarray(0, at));
     return withLabels ? { data, lines: n, labels } : { data, lines: n };
+  }
+
+  private put(text: string, at: number): number {
+    if (at + text.length * 3 > this.scratch.length) this.grow(at + text.length * 3);
+    return at + this.scratch.write(text, at);
   }
 
   private grow(atLeast: number): void {

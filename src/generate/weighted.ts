@@ -6,19 +6,36 @@ import type { Prng } from './prng.js';
 /** Picks items with probability proportional to their weights. */
 export class Weighted<T> {
   readonly items: readonly T[];
-  private readonly cumulative: Float64Array;
+  private readonly weights: Float64Array;
   private readonly total: number;
+  /** Walker's alias table: one draw, one compare per pick, whatever the number of items. */
+  private readonly keep: Float64Array;
+  private readonly alias: Uint32Array;
 
   constructor(entries: ReadonlyArray<readonly [T, number]>) {
     const kept = entries.filter(([, w]) => w > 0);
     this.items = kept.map(([item]) => item);
-    this.cumulative = new Float64Array(kept.length);
-    let sum = 0;
-    kept.forEach(([, w], i) => {
-      sum += w;
-      this.cumulative[i] = sum;
-    });
-    this.total = sum;
+    this.weights = Float64Array.from(kept.map(([, w]) => w));
+    this.total = this.weights.reduce((a, b) => a + b, 0);
+    const n = kept.length;
+    this.keep = new Float64Array(n);
+    this.alias = new Uint32Array(n);
+    const scaled = Array.from(this.weights, (w) => (w * n) / this.total);
+    const small: number[] = [];
+    const large: number[] = [];
+    scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+    while (small.length > 0 && large.length > 0) {
+      const s = small.pop()!;
+      const l = large[large.length - 1];
+      this.keep[s] = scaled[s];
+      this.alias[s] = l;
+      scaled[l] -= 1 - scaled[s];
+      if (scaled[l] < 1) small.push(large.pop()!);
+    }
+    for (const i of large.concat(small)) {
+      this.keep[i] = 1;
+      this.alias[i] = i;
+    }
   }
 
   get size(): number {
@@ -26,22 +43,14 @@ export class Weighted<T> {
   }
 
   pick(rng: Prng): T {
-    const target = rng.float() * this.total;
-    const c = this.cumulative;
-    let lo = 0;
-    let hi = c.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (c[mid] > target) hi = mid;
-      else lo = mid + 1;
-    }
-    return this.items[lo];
+    const x = rng.float() * this.keep.length;
+    const i = x | 0;
+    return this.items[x - i < this.keep[i] ? i : this.alias[i]];
   }
 
   /** The probability of the item at index i (for tests and docs). */
   probability(i: number): number {
-    const prev = i === 0 ? 0 : this.cumulative[i - 1];
-    return (this.cumulative[i] - prev) / this.total;
+    return this.weights[i] / this.total;
   }
 }
 

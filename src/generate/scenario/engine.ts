@@ -63,14 +63,17 @@ function bytesFor(rng: Prng, kind: PathKind, status: number): number {
   }
 }
 
+const toAscii = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[^A-Za-z]/g, '')
+    .toLowerCase();
+const ASCII_FIRST = FIRST_NAMES.map(toAscii);
+const ASCII_LAST = LAST_NAMES.map(toAscii);
+
 function userName(rng: Prng): string {
-  const ascii = (s: string) =>
-    s
-      .normalize('NFD')
-      .replace(/[^A-Za-z]/g, '')
-      .toLowerCase();
-  const first = ascii(rng.pick(FIRST_NAMES));
-  const last = ascii(rng.pick(LAST_NAMES));
+  const first = rng.pick(ASCII_FIRST);
+  const last = rng.pick(ASCII_LAST);
   return rng.chance(0.5) ? `${first[0]}${last}${rng.between(1, 99)}` : `${first}.${last}`;
 }
 
@@ -164,7 +167,7 @@ export class ScenarioEngine {
     const t = state.templates.pick(rng);
     this.current = e;
     this.ctx.ev = ev;
-    ev.phi.length = 0;
+    if (ev.phi.length > 0) ev.phi.length = 0;
     ev.timeMs = nowMs;
     ev.state = state.name;
     ev.entity = e.id;
@@ -240,23 +243,40 @@ export class ScenarioEngine {
     else if (kind === 'probe') r.status = rng.chance(0.6) ? 404 : 200;
     else r.status = STATUSES.pick(rng);
     r.bytes = r.method === 'HEAD' ? 0 : bytesFor(rng, kind, r.status);
-    const [p50, sigma] = state.latency;
-    r.latencyMs = Math.round(rng.logNormal(p50, sigma, 1, 120_000));
+    if (this.needs.message || this.needs.structured) {
+      // Access logs do not write latency; skip the draw for them.
+      const [p50, sigma] = state.latency;
+      r.latencyMs = Math.round(rng.logNormal(p50, sigma, 1, 120_000));
+    }
     e.lastPath = r.path;
-    e.lastPathPhi = ev.phi.slice(phiBefore).filter((p) => p.slot === 'http.path');
     r.referrer = this.referrer(previousPath);
-    if (r.referrer === SITE + previousPath) {
-      for (const p of previousPhi) {
-        const at = SITE.length;
-        ev.phi.push({ kind: p.kind, slot: 'http.referrer', start: at + p.start, end: at + p.end });
+    if (this.scenario.phi) {
+      e.lastPathPhi = ev.phi.slice(phiBefore).filter((p) => p.slot === 'http.path');
+      if (this.internalReferrer) {
+        for (const p of previousPhi) {
+          const at = SITE.length;
+          ev.phi.push({
+            kind: p.kind,
+            slot: 'http.referrer',
+            start: at + p.start,
+            end: at + p.end,
+          });
+        }
       }
     }
   }
 
+  /** Whether the last referrer drawn was the session's previous page. */
+  private internalReferrer = false;
+
   private referrer(previousPath: string): string {
     const roll = this.rng.float();
+    this.internalReferrer = false;
     if (roll < 0.3) return '';
-    if (roll < 0.8 && previousPath) return SITE + previousPath;
+    if (roll < 0.8 && previousPath) {
+      this.internalReferrer = true;
+      return SITE + previousPath;
+    }
     return roll < 0.8 ? SITE + '/' : EXTERNAL_REFERRERS.pick(this.rng);
   }
 

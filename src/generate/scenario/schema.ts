@@ -45,6 +45,11 @@ const count = z.number().int().min(1);
 const countRange = z.union([count, z.tuple([count, count])]);
 const durationText = z.union([z.string(), z.number().positive()]);
 const oneLine = z.string().refine((s) => !/[\r\n]/.test(s), 'must be one line (no newline)');
+/** A request target as written in a request line: no spaces, quotes or backslashes. */
+const target = z
+  .string()
+  .startsWith('/')
+  .refine((s) => !/[\s"\\]/.test(s), 'a request target has no spaces, quotes or backslashes');
 
 const templateSchema = z.strictObject({
   message: oneLine.pipe(z.string().min(1)),
@@ -54,7 +59,7 @@ const templateSchema = z.strictObject({
     .string()
     .regex(/^[A-Z]+$/, 'an upper-case HTTP method')
     .optional(),
-  path: z.string().startsWith('/').pipe(oneLine).optional(),
+  path: target.optional(),
   status: z.union([z.number().int().min(100).max(599), weights]).optional(),
   msgid: name.optional(),
   fields: z.record(name, z.union([oneLine, z.number()])).optional(),
@@ -86,7 +91,7 @@ export const scenarioSchema = z.strictObject({
   facility: z.enum(FACILITY_NAMES).default('local0'),
   phi: z.boolean().default(false),
   requests: z.boolean().default(true),
-  paths: z.array(z.string().startsWith('/').pipe(oneLine)).min(1).optional(),
+  paths: z.array(target).min(1).optional(),
   states: z.record(name, stateSchema).refine((s) => Object.keys(s).length > 0, 'needs a state'),
 });
 
