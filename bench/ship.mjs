@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
