@@ -52,10 +52,18 @@ const AGENTS = [
 const STATUSES = [200, 200, 200, 200, 200, 304, 301, 404, 403, 500, 502];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n) => String(n).padStart(2, '0');
+const CLIENTS = (() => {
+  const r = rng(99);
+  return Array.from(
+    { length: 20_000 },
+    () => `${(r() * 223 + 1) | 0}.${(r() * 256) | 0}.${(r() * 256) | 0}.${(r() * 256) | 0}`,
+  );
+})();
 
 function accessLine(r, t) {
   const d = new Date(t);
-  const ip = `${(r() * 223 + 1) | 0}.${(r() * 256) | 0}.${(r() * 256) | 0}.${(r() * 256) | 0}`;
+  // Clients repeat as in real traffic: 20,000 addresses, a few of them very busy.
+  const ip = CLIENTS[(CLIENTS.length * r() ** 3) | 0];
   const time =
     `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;

@@ -10,7 +10,7 @@ import { levelFromStatus } from './level.js';
 import { readApacheTime } from './time.js';
 
 /** Where the bracketed time starts (index of `[`), or -1. */
-function findTime(line: string): number {
+export function findTime(line: string): number {
   let b = line.indexOf(' [');
   // The time is near the start; a bracket far out is not %t.
   while (b >= 0 && b < 512) {
@@ -20,8 +20,8 @@ function findTime(line: string): number {
   return -1;
 }
 
-/** Reads a `-`-or-digits field at `at`; returns [value, end] (value -1 for `-`) or undefined. */
-function readNumberField(line: string, at: number): [number, number] | undefined {
+/** Reads a `-`-or-digits field at `at`: [value, end] (value -1 for `-`), or undefined. Shared with query probes. */
+export function readNumberField(line: string, at: number): [number, number] | undefined {
   if (line.charCodeAt(at) === 45) return [-1, at + 1];
   let v = 0;
   let i = at;
