@@ -20,7 +20,7 @@ export function findTime(line: string): number {
   return -1;
 }
 
-/** Reads a `-`-or-digits field at `at`: [value, end] (value -1 for `-`), or undefined. Shared with query probes. */
+/** A `-`-or-digits field at `at`: [value, end] (value -1 for `-`), or undefined. */
 export function readNumberField(line: string, at: number): [number, number] | undefined {
   if (line.charCodeAt(at) === 45) return [-1, at + 1];
   let v = 0;
