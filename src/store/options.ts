@@ -19,7 +19,7 @@ export interface StoreOptions {
   fsync?: FsyncPolicy;
   /** fsync period under fsync 'interval' (default 1000 ms). */
   fsyncIntervalMs?: number;
-  /** Under fsync 'interval', also fsync as soon as this many bytes await it (default 16 MiB). */
+  /** Under fsync 'interval', also fsync as soon as this many bytes await it (default 4 MiB). */
   fsyncIntervalBytes?: number;
   /** Remove closed segments closed longer ago than this (default: keep). */
   retainAgeMs?: number;
@@ -41,7 +41,7 @@ export type ResolvedStoreOptions = Required<
 export const DEFAULT_SEGMENT_SIZE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SEGMENT_AGE_MS = 3_600_000;
 export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
-export const DEFAULT_FSYNC_INTERVAL_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_FSYNC_INTERVAL_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
 export const DEFAULT_COMPRESSION_LEVEL = 6;

@@ -1,0 +1,233 @@
+// Store benchmark: append throughput of parsed access-log records under each fsync policy
+/* global performance */
+// (against writing the same NDJSON to a plain file), gzip compression ratio and speed of
+// closed segments (against the gzip command), and `sluice store cat` of a 1% time window in
+// a store of at least 1 GB on disk (against reading all of it).
+// Env: SLUICE_CLI (default dist/src/cli/main.js), BENCH_SCALE (default 1).
+
+import { spawnSync, execFileSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+  fsyncSync,
+  closeSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const CLI = resolve(process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const lib = await import(pathToFileURL(join(dirname(dirname(CLI)), 'index.js')).href);
+const { openStoreWriter, createLineParser, encodeRecord, listSegments } = lib;
+
+const APPEND_RECORDS = Math.max(10_000, Math.round(1_000_000 * SCALE));
+const BIG_STORE_BYTES = Math.max(20e6, 1.05e9 * SCALE);
+const BATCH = 5000;
+const work = mkdtempSync(join(tmpdir(), 'sluice-bench-store-'));
+const results = { scale: SCALE, records: APPEND_RECORDS, append: {}, compression: {}, window: {} };
+
+function accessLines(n) {
+  const paths = ['/', '/index.html', '/api/v1/items', '/login', '/static/app.js', '/img/logo.png'];
+  const agents = ['Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'curl/8.5.0', 'Googlebot/2.1'];
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t = new Date(Date.UTC(2026, 2, 1) + i * 100);
+    const d = t.toUTCString().split(' ');
+    const stamp = `${d[1]}/${d[2]}/${d[3]}:${d[4]} +0000`;
+    const status = i % 50 === 0 ? 500 : i % 17 === 0 ? 404 : 200;
+    out.push(
+      `10.0.${(i >> 8) & 255}.${i & 255} - - [${stamp}] "GET ${paths[i % 6]}?id=${i} HTTP/1.1" ` +
+        `${status} ${1000 + (i % 5000)} "https://example.com/" "${agents[i % 3]}"`,
+    );
+  }
+  return out;
+}
+
+// Parse a pool of distinct records once; the runs cycle through it with fresh timestamps.
+const POOL = Math.min(APPEND_RECORDS, 100_000);
+const parser = createLineParser({ format: 'apache_combined' });
+const pool = [];
+for (const line of accessLines(POOL)) parser.push(line, pool);
+parser.flush(pool);
+
+function batchAt(start, n, stepMs) {
+  const out = new Array(n);
+  const t0 = Date.UTC(2026, 2, 1);
+  for (let i = 0; i < n; i++) {
+    const r = pool[(start + i) % pool.length];
+    out[i] = { ...r, timestamp: new Date(t0 + (start + i) * stepMs).toISOString() };
+  }
+  return out;
+}
+
+const batches = [];
+for (let i = 0; i < APPEND_RECORDS; i += BATCH)
+  batches.push(batchAt(i, Math.min(BATCH, APPEND_RECORDS - i), 100));
+
+async function appendRun(fsync) {
+  const dir = join(work, `append-${fsync}`);
+  const w = await openStoreWriter(dir, { fsync, compression: 'none' });
+  const t0 = performance.now();
+  const inFlight = [];
+  for (const b of batches) {
+    inFlight.push(w.append(b));
+    if (inFlight.length >= 16) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  const secs = (performance.now() - t0) / 1000;
+  const bytes = w.stats().appendedBytes;
+  await w.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    recordsPerSec: Math.round(APPEND_RECORDS / secs),
+    mbPerSec: +(bytes / secs / 1e6).toFixed(1),
+    seconds: +secs.toFixed(2),
+  };
+}
+
+function plainFileRun() {
+  const path = join(work, 'plain.ndjson');
+  const fd = openSync(path, 'w');
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const b of batches) {
+    let text = '';
+    for (const r of b) text += encodeRecord(r) + '\n';
+    bytes += writeSync(fd, text);
+  }
+  fsyncSync(fd);
+  closeSync(fd);
+  const secs = (performance.now() - t0) / 1000;
+  return {
+    path,
+    recordsPerSec: Math.round(APPEND_RECORDS / secs),
+    mbPerSec: +(bytes / secs / 1e6).toFixed(1),
+  };
+}
+
+console.log(`store bench: ${APPEND_RECORDS} parsed access-log records, scale ${SCALE}`);
+const plain = plainFileRun();
+console.log(
+  `  peer: NDJSON to one plain file (encode + write + fsync): ${plain.recordsPerSec} rec/s, ${plain.mbPerSec} MB/s`,
+);
+results.append.plainFile = plain;
+for (const fsync of ['never', 'interval', 'always']) {
+  const r = await appendRun(fsync);
+  results.append[fsync] = {
+    ...r,
+    vsPlainFile: +(r.recordsPerSec / plain.recordsPerSec).toFixed(2),
+  };
+  console.log(
+    `  append --fsync ${fsync}: ${r.recordsPerSec} rec/s, ${r.mbPerSec} MB/s (${results.append[fsync].vsPlainFile}x plain file)`,
+  );
+}
+
+// Compression: one 64 MiB segment compressed by the store's worker path, against gzip -6.
+{
+  const dir = join(work, 'compress');
+  const w = await openStoreWriter(dir, { fsync: 'never', compression: 'gzip' });
+  for (const b of batches) await w.append(b);
+  const t0 = performance.now();
+  await w.close(); // closes the last segment and waits for the worker to compress everything
+  const segs = await listSegments(dir);
+  const raw = segs.reduce((n, s) => n + s.index.rawBytes, 0);
+  const stored = segs.reduce((n, s) => n + s.sizeBytes, 0);
+  const secs = (performance.now() - t0) / 1000;
+  let gzipPeer;
+  try {
+    const g0 = performance.now();
+    const out = execFileSync('gzip', ['-6', '-c', plain.path], { maxBuffer: 1 << 30 });
+    const gsecs = (performance.now() - g0) / 1000;
+    gzipPeer = { ratio: +(raw / out.length).toFixed(2), mbPerSec: +(raw / gsecs / 1e6).toFixed(1) };
+  } catch {
+    gzipPeer = undefined;
+  }
+  results.compression = {
+    ratio: +(raw / stored).toFixed(2),
+    mbPerSecAtClose: +(raw / secs / 1e6).toFixed(1),
+    gzipPeer,
+  };
+  console.log(
+    `  compression: ratio ${results.compression.ratio}, ${results.compression.mbPerSecAtClose} MB/s waited for at close` +
+      (gzipPeer ? `; peer gzip -6: ratio ${gzipPeer.ratio}, ${gzipPeer.mbPerSec} MB/s` : ''),
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+rmSync(plain.path, { force: true });
+
+// Window read: a store of >= 1 GB on disk (uncompressed), 1% of its time range vs all of it.
+{
+  const dir = join(work, 'big');
+  const w = await openStoreWriter(dir, { fsync: 'never', compression: 'none' });
+  let n = 0;
+  while (w.stats().bytes < BIG_STORE_BYTES) {
+    await w.append(batchAt(n, BATCH, 100));
+    n += BATCH;
+  }
+  await w.close();
+  const onDisk = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+  const t0 = Date.UTC(2026, 2, 1);
+  const span = n * 100;
+  const since = new Date(t0 + span * 0.5).toISOString();
+  const until = new Date(t0 + span * 0.51).toISOString();
+  const timeCat = (args) => {
+    const s = performance.now();
+    const r = spawnSync(process.execPath, [CLI, 'store', 'cat', '--dir', dir, ...args], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.status !== 0) throw new Error(`store cat exited ${r.status}`);
+    return (performance.now() - s) / 1000;
+  };
+  const timeReader = async (opts) => {
+    const s = performance.now();
+    let bytes = 0;
+    for await (const chunk of lib.openStoreReader(dir, opts).raw()) bytes += chunk.length;
+    return [(performance.now() - s) / 1000, bytes];
+  };
+  const [libFull] = await timeReader({});
+  const [libWindow, windowBytes] = await timeReader({
+    since: Date.parse(since),
+    until: Date.parse(until),
+  });
+  const full = timeCat([]);
+  const window = timeCat(['--since', since, '--until', until]);
+  results.window.library = {
+    fullReadSeconds: +libFull.toFixed(2),
+    windowReadSeconds: +libWindow.toFixed(3),
+    windowBytes,
+    speedup: +(libFull / libWindow).toFixed(1),
+  };
+  console.log(
+    `  reader (in process): full ${libFull.toFixed(2)} s, 1% window ${libWindow.toFixed(3)} s ` +
+      `(${results.window.library.speedup}x faster)`,
+  );
+  results.window = {
+    ...results.window,
+    storeBytes: onDisk,
+    records: n,
+    fullReadSeconds: +full.toFixed(2),
+    windowReadSeconds: +window.toFixed(3),
+    speedup: +(full / window).toFixed(1),
+  };
+  console.log(
+    `  sluice store cat (CLI, includes start-up): store of ${(onDisk / 1e9).toFixed(2)} GB (${n} records): full cat ${full.toFixed(2)} s, ` +
+      `1% window ${window.toFixed(3)} s (${results.window.speedup}x faster)`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+results.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+console.log(`  peak RSS ${(results.peakRssBytes / 1048576).toFixed(0)} MiB`);
+mkdirSync(join(dirname(new URL(import.meta.url).pathname), 'results'), { recursive: true });
+writeFileSync(
+  join(dirname(new URL(import.meta.url).pathname), 'results', 'store.json'),
+  JSON.stringify(results, null, 2) + '\n',
+);
+rmSync(work, { recursive: true, force: true });
