@@ -22,7 +22,17 @@ interface Run {
   done: boolean;
 }
 
-function runWriter(dir: string, from: number, killAfterMs: number | undefined, run: Run) {
+/**
+ * Runs the child from record `from`. With `killAfterMs`, SIGKILLs it that long after its
+ * first durable report (or after the start, when `fromStart`), so kills land mid-write.
+ */
+function runWriter(
+  dir: string,
+  from: number,
+  killAfterMs: number | undefined,
+  run: Run,
+  fromStart = false,
+) {
   return new Promise<void>((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -33,6 +43,13 @@ function runWriter(dir: string, from: number, killAfterMs: number | undefined, r
     );
     let buffered = '';
     let stderr = '';
+    let killer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (killAfterMs !== undefined && !killer) {
+        killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    };
+    if (fromStart) arm();
     child.stdout.on('data', (b: Buffer) => {
       buffered += b.toString();
       let nl: number;
@@ -40,13 +57,13 @@ function runWriter(dir: string, from: number, killAfterMs: number | undefined, r
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         const m = /^durable (\d+)$/.exec(line);
-        if (m) run.acked.add(Number(m[1]));
-        else if (line === 'done') run.done = true;
+        if (m) {
+          run.acked.add(Number(m[1]));
+          arm();
+        } else if (line === 'done') run.done = true;
       }
     });
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const killer =
-      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code, signal) => {
       clearTimeout(killer);
@@ -71,7 +88,11 @@ test('store - SIGKILL at 20 random moments loses no durable record and duplicate
     for (let i = 0; i < KILLS && !run.done; i++) {
       const from = firstMissing(run.acked) * BATCH;
       const before = run.acked.size;
-      await runWriter(tmp.path, from, 150 + Math.floor(Math.random() * 600), run);
+      // Most kills land while batches are being written; every fourth one may hit start-up,
+      // recovery or compression instead.
+      const fromStart = i % 4 === 3;
+      const delay = Math.floor(Math.random() * (fromStart ? 1500 : 400));
+      await runWriter(tmp.path, from, delay, run, fromStart);
       if (run.acked.size > before && !run.done) killedMidWrite++;
     }
     assert.ok(
