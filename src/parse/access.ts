@@ -42,7 +42,7 @@ function isMethod(s: string): boolean {
   return true;
 }
 
-/** Fills method/path/query/protocol from a request line that has the `METHOD TARGET PROTO` shape. */
+/** Fills method/path/query/protocol from a `METHOD TARGET [PROTO]` request line. */
 export function splitRequest(req: string, http: HttpFields): boolean {
   const sp1 = req.indexOf(' ');
   if (sp1 <= 0) return false;

@@ -171,7 +171,8 @@ export function compileStartPattern(source: string, flag = '--multiline-start'):
     return new RegExp(source);
   } catch (err) {
     throw new ConfigError(
-      `${flag}: ${JSON.stringify(source)} is not a valid regular expression (${(err as Error).message}).`,
+      `${flag}: ${JSON.stringify(source)} is not a valid regular expression ` +
+        `(${(err as Error).message}).`,
     );
   }
 }

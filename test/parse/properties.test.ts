@@ -60,10 +60,13 @@ test('parse - generated combined access lines give back every field', () => {
   fc.assert(
     fc.property(arb, (a) => {
       const d = a.when;
-      const time = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+      const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+      const date = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}`;
+      const time = `${date}:${clock} +0000`;
       const target = a.query === undefined ? a.path : `${a.path}?${a.query}`;
       const request = `${a.method} ${target} HTTP/1.1`;
-      const line = `${a.ip} - - [${time}] "${request}" ${a.status} ${a.bytes} "${a.referrer ?? '-'}" "${a.ua ?? '-'}"`;
+      const tail = `"${a.referrer ?? '-'}" "${a.ua ?? '-'}"`;
+      const line = `${a.ip} - - [${time}] "${request}" ${a.status} ${a.bytes} ${tail}`;
       const rec = parseLine(line);
       assertValid(rec);
       assert.equal(rec.format, 'apache_combined');
@@ -103,7 +106,8 @@ test('parse - generated RFC 3164 lines give back every field', () => {
     fc.property(arb, (a) => {
       const d = a.when;
       const day = String(d.getUTCDate()).padStart(2, ' ');
-      const time = `${MONTHS[d.getUTCMonth()]} ${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+      const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+      const time = `${MONTHS[d.getUTCMonth()]} ${day} ${clock}`;
       const pid = a.pid === undefined ? '' : `[${a.pid}]`;
       const line = `<${a.pri}>${time} ${a.host} ${a.tag}${pid}: ${a.msg}`;
       const rec = parseLine(line, { assumeYear: d.getUTCFullYear() });
@@ -137,7 +141,8 @@ test('parse - generated RFC 5424 lines give back every field', () => {
       const esc = (v: string) => v.replace(/[\\"\]]/g, (c) => '\\' + c);
       const params = Object.entries(a.params).map(([k, v]) => ` ${k}="${esc(v)}"`);
       const sd = `[x@32473${params.join('')}]`;
-      const line = `<${a.pri}>1 ${a.when.toISOString()} ${a.host} ${a.app} ${a.pid} ID1 ${sd} ${a.msg}`;
+      const head = `<${a.pri}>1 ${a.when.toISOString()} ${a.host} ${a.app} ${a.pid} ID1`;
+      const line = `${head} ${sd} ${a.msg}`;
       const rec = parseLine(line);
       assertValid(rec);
       assert.equal(rec.format, 'syslog_rfc5424');
