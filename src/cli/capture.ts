@@ -195,7 +195,8 @@ async function capture(flags: CaptureFlags): Promise<number> {
   process.on('SIGUSR1', onUsr1);
   try {
     await source.start();
-    log.info({ files: source.metrics().length, paths: flags.path }, 'Capture started.');
+    // Said on stderr whatever the log level: scripts and tests wait for this line.
+    process.stderr.write(`sluice capture: following ${source.metrics().length} files\n`);
     for await (const batch of source) {
       await deliver(batch, sinks);
       // Wait for the checkpoint, so a crash can repeat at most the batch just delivered.

@@ -71,3 +71,56 @@ export function readBatchFiles(dir: string): { files: string[]; lines: string[] 
   }
   return { files: names, lines };
 }
+
+/** A running `sluice capture --out -` whose stdout records are parsed as they come. */
+export interface RunningCapture {
+  records: Array<Record<string, unknown>>;
+  stderr: () => string;
+  waitRecords(n: number, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit status (SIGKILL after 15 s). */
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+  child: import('node:child_process').ChildProcess;
+}
+
+export async function startCapture(args: string[]): Promise<RunningCapture> {
+  const { spawnCli, waitForLine } = await import('../helpers.js');
+  const child = spawnCli(['capture', '--out', '-', '--poll-interval', '100ms', ...args]);
+  const records: Array<Record<string, unknown>> = [];
+  let err = '';
+  let buffered = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    buffered += b.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      records.push(JSON.parse(buffered.slice(0, nl)));
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  try {
+    await waitForLine(child, /^sluice capture: following/, 'stderr', 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    child,
+    records,
+    stderr: () => err,
+    waitRecords: (n, timeoutMs = 15_000) =>
+      waitUntil(() => records.length >= n, `${n} records (have ${records.length})`, timeoutMs),
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
