@@ -2,7 +2,7 @@
 // The `sluice` command: builds the commander program from the command list and runs it.
 
 import { Command } from 'commander';
-import { COMMANDS } from './commands.js';
+import { loadersFor } from './commands.js';
 import { quietOnBrokenPipe } from './run-action.js';
 import { VERSION } from '../version.js';
 
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
       process.exit(ok || err.exitCode === 0 ? 0 : 2);
     });
-  for (const load of COMMANDS) (await load()).register(program);
+  for (const load of loadersFor(process.argv.slice(2))) (await load()).register(program);
   await program.parseAsync(process.argv);
 }
 
