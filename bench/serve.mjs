@@ -1,0 +1,246 @@
+// Benchmark of `sluice serve`: records/s parsed and stored with 1, 10 and 100 NDJSON clients on
+// loopback; loggen (syslog-ng's load generator) sending 256-byte syslog messages to sluice
+// and, in the same run, to syslog-ng itself writing a file; peak RSS with 1,000 idle
+// connections. loggen and syslog-ng come from Debian's syslog-ng-core, which conflicts with
+// rsyslog as an installed package, so it is downloaded and unpacked into bench/data/.
+//
+// Env: SLUICE_CLI (default dist/src/cli/main.js), BENCH_SCALE (fraction, default 1).
+// Writes bench/results/serve.json.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const results = { scale, ndjson: {}, loggen: {}, idle: {} };
+
+function startServe(store) {
+  const child = spawn(
+    process.execPath,
+    [cli, 'serve', '--tcp', '127.0.0.1:0', '--store', store, '--metrics', '127.0.0.1:0'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } },
+  );
+  return new Promise((resolvePromise, reject) => {
+    let buf = '';
+    const ports = {};
+    child.stderr.on('data', (b) => {
+      if (ports.tcp && ports.http) return;
+      buf += b.toString();
+      for (const line of buf.split('\n')) {
+        if (line.includes('"Listening."')) ports.tcp = JSON.parse(line).port;
+        if (line.includes('"Metrics listening."')) ports.http = JSON.parse(line).port;
+      }
+      if (ports.tcp && ports.http) resolvePromise({ child, ...ports });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${buf}`)));
+  });
+}
+
+async function metric(httpPort, name) {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+function peakRss(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stop(child) {
+  return new Promise((r) => {
+    if (child.exitCode !== null) return r();
+    child.once('exit', () => r());
+    child.kill('SIGTERM');
+  });
+}
+
+function batchText(client, from, count) {
+  let s = '';
+  for (let i = from; i < from + count; i++) {
+    s += `{"ts":"2026-03-01T08:15:02.120Z","level":"info","msg":"request handled","client":${client},"seq":${i},"path":"/api/v1/items","ms":12}\n`;
+  }
+  return s;
+}
+
+async function sendClient(port, client, total) {
+  const s = connect({ host: '127.0.0.1', port });
+  await new Promise((r) => s.once('connect', r));
+  for (let from = 0; from < total; from += 1000) {
+    if (!s.write(batchText(client, from, Math.min(1000, total - from)))) {
+      await new Promise((r) => s.once('drain', r));
+    }
+  }
+  await new Promise((r) => s.end(r));
+}
+
+async function benchNdjson(clients) {
+  const total = Math.max(10_000, Math.round(1_000_000 * scale));
+  const perClient = Math.ceil(total / clients);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
+  const { child, tcp, http } = await startServe(join(dir, 'store'));
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: clients }, (_, c) => sendClient(tcp, c, perClient)));
+  const want = perClient * clients;
+  while ((await metric(http, 'sluice_serve_stored_records_total')) < want) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rss = peakRss(child.pid);
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  const perSec = Math.round(want / seconds);
+  results.ndjson[clients] = { records: want, seconds, recordsPerSec: perSec, peakRssBytes: rss };
+  console.log(`ndjson ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`);
+}
+
+/** Downloads syslog-ng-core (+ libivykis, libpcre3) and unpacks them; undefined on failure. */
+function syslogNg() {
+  const data = join(root, 'bench', 'data', 'syslog-ng');
+  const x = join(data, 'x');
+  const bin = join(x, 'usr', 'bin', 'loggen');
+  if (!existsSync(bin)) {
+    mkdirSync(data, { recursive: true });
+    const dl = spawnSync('apt-get', ['download', 'syslog-ng-core', 'libivykis0', 'libpcre3'], {
+      cwd: data,
+      encoding: 'utf8',
+    });
+    if (dl.status !== 0) {
+      console.log(`loggen: apt-get download failed: ${dl.stderr.trim().split('\n').pop()}`);
+      return undefined;
+    }
+    for (const deb of readdirSync(data).filter((f) => f.endsWith('.deb'))) {
+      spawnSync('dpkg', ['-x', join(data, deb), x]);
+    }
+  }
+  const lib = ['usr/lib/syslog-ng', 'usr/lib/x86_64-linux-gnu', 'lib/x86_64-linux-gnu'];
+  const env = {
+    ...process.env,
+    LD_LIBRARY_PATH: lib.map((l) => join(x, l)).join(':'),
+    SYSLOGNG_PREFIX: join(x, 'usr'),
+  };
+  const ok = spawnSync(bin, ['--help'], { env }).status === 0;
+  if (!ok) console.log('loggen: unpacked but does not run');
+  return ok ? { loggen: bin, syslogng: join(x, 'usr', 'sbin', 'syslog-ng'), env, x } : undefined;
+}
+
+function runLoggen(ng, port, seconds) {
+  const r = spawnSync(
+    ng.loggen,
+    ['--inet', '--stream', '-r', '10000000', '-s', '256', '-I', String(seconds), '127.0.0.1', String(port)],
+    { env: ng.env, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+  );
+  const m = /(\d+) messages? sent|sent (\d+) messages/i.exec(r.stderr + r.stdout);
+  const all = (r.stderr + r.stdout).match(/count=(\d+)/g);
+  const sent = m ? Number(m[1] ?? m[2]) : all ? Number(all.pop().slice(6)) : undefined;
+  return { sent, output: (r.stderr + r.stdout).trim().split('\n').slice(-2).join(' | ') };
+}
+
+async function benchLoggenSluice(ng, seconds) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
+  const { child, tcp, http } = await startServe(join(dir, 'store'));
+  const t0 = Date.now();
+  const { sent, output } = runLoggen(ng, tcp, seconds);
+  await new Promise((r) => setTimeout(r, 1500));
+  const stored = await metric(http, 'sluice_serve_stored_records_total');
+  const elapsed = (Date.now() - t0) / 1000 - 1.5;
+  const rss = peakRss(child.pid);
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  const perSec = Math.round(stored / seconds);
+  results.loggen.sluice = { seconds, elapsed, sent, stored, recordsPerSec: perSec, peakRssBytes: rss, loggen: output };
+  console.log(`loggen -> sluice: ${stored} stored (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s, peak RSS ${mb(rss)}`);
+}
+
+async function benchLoggenSyslogNg(ng, seconds) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-sng-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const out = join(dir, 'out.log');
+  const conf = join(dir, 'syslog-ng.conf');
+  writeFileSync(
+    conf,
+    `@version: 3.38\n@include "scl.conf"\noptions { flush-lines(1000); log-fifo-size(100000); };\n` +
+      `source s { network(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(100) log-iw-size(100000)); };\n` +
+      `destination d { file("${out}"); };\nlog { source(s); destination(d); };\n`,
+  );
+  const sng = spawn(
+    ng.syslogng,
+    ['-F', '-f', conf, '-R', join(dir, 'persist'), '-p', join(dir, 'pid'), '-c', join(dir, 'ctl'),
+      `--module-path=${join(ng.x, 'usr/lib/syslog-ng/3.38')}`],
+    { env: ng.env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  sng.stderr.on('data', (b) => (err += b.toString()));
+  await new Promise((r) => setTimeout(r, 1500));
+  if (sng.exitCode !== null) {
+    console.log(`syslog-ng did not start: ${err.trim().split('\n').slice(-2).join(' | ')}`);
+    results.loggen.syslogNg = { error: err.trim().slice(-500) };
+    return;
+  }
+  const { sent } = runLoggen(ng, port, seconds);
+  await new Promise((r) => setTimeout(r, 1500));
+  const rss = peakRss(sng.pid);
+  await stop(sng);
+  const lines = existsSync(out) ? readFileSync(out).toString().split('\n').length - 1 : 0;
+  rmSync(dir, { recursive: true, force: true });
+  const perSec = Math.round(lines / seconds);
+  results.loggen.syslogNg = { seconds, sent, written: lines, recordsPerSec: perSec, peakRssBytes: rss };
+  console.log(`loggen -> syslog-ng: ${lines} written (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s`);
+}
+
+async function benchIdle() {
+  const n = 1000;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
+  const { child, tcp } = await startServe(join(dir, 'store'));
+  const sockets = [];
+  for (let i = 0; i < n; i++) {
+    const s = connect({ host: '127.0.0.1', port: tcp });
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    sockets.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss = peakRss(child.pid);
+  for (const s of sockets) s.destroy();
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  results.idle = { connections: n, peakRssBytes: rss };
+  console.log(`1000 idle connections: peak RSS ${mb(rss)}`);
+}
+
+function mb(bytes) {
+  return bytes === undefined ? '?' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+if (!existsSync(cli)) {
+  console.error(`bench/serve: ${cli} not found; run npm run build or set SLUICE_CLI`);
+  process.exit(2);
+}
+for (const clients of [1, 10, 100]) await benchNdjson(clients);
+const ng = syslogNg();
+const seconds = Math.max(2, Math.round(20 * scale));
+if (ng) {
+  await benchLoggenSluice(ng, seconds);
+  await benchLoggenSyslogNg(ng, seconds);
+  const a = results.loggen.sluice?.recordsPerSec;
+  const b = results.loggen.syslogNg?.recordsPerSec;
+  if (a && b) {
+    results.loggen.ratioSluiceToSyslogNg = a / b;
+    console.log(`ratio sluice / syslog-ng (loggen): ${(a / b).toFixed(2)}`);
+  }
+} else {
+  results.loggen = { skipped: 'syslog-ng-core could not be downloaded and unpacked' };
+}
+await benchIdle();
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'serve.json'), JSON.stringify(results, null, 2) + '\n');
