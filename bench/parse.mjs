@@ -134,7 +134,7 @@ function measure(cmd, args, opts = {}) {
   const haveTime = existsSync('/usr/bin/time');
   const start = process.hrtime.bigint();
   const r = haveTime
-    ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    ? spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
         stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'],
         maxBuffer: 64 << 20,
       })
@@ -142,8 +142,9 @@ function measure(cmd, args, opts = {}) {
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const stderr = r.stderr?.toString() ?? '';
   const last = stderr.trim().split('\n').pop() ?? '';
-  const rssKb = haveTime ? Number(last) : NaN;
-  return { seconds, rssMb: rssKb / 1024, status: r.status, stderr, stdout: r.stdout?.toString() };
+  const [rssKb, user, sys] = haveTime ? last.split(' ').map(Number) : [NaN, NaN, NaN];
+  const cpuSeconds = user + sys;
+  return { seconds, cpuSeconds, rssMb: rssKb / 1024, status: r.status, stderr };
 }
 
 function have(cmd) {
@@ -177,11 +178,14 @@ function figure(name, lines, bytes, m) {
     lines_per_second: Math.round(lines / m.seconds),
     mb_per_second: +(bytes / 1e6 / m.seconds).toFixed(1),
     peak_rss_mb: Number.isFinite(m.rssMb) ? +m.rssMb.toFixed(1) : null,
+    // Lines per CPU second: meaningful on a shared machine where wall time depends on load.
+    lines_per_cpu_second: m.cpuSeconds > 0 ? Math.round(lines / m.cpuSeconds) : null,
   };
   const rss = f.peak_rss_mb === null ? '' : `, peak RSS ${f.peak_rss_mb} MB`;
+  const cpu = f.lines_per_cpu_second === null ? '' : `, ${f.lines_per_cpu_second} lines/CPU-s`;
   console.log(
     `${name.padEnd(34)} ${String(f.lines_per_second).padStart(10)} lines/s, ` +
-      `${String(f.mb_per_second).padStart(7)} MB/s${rss}`,
+      `${String(f.mb_per_second).padStart(7)} MB/s${rss}${cpu}`,
   );
   return f;
 }
@@ -232,9 +236,13 @@ async function main() {
     mixedBytes,
     measure(node, [CLI, 'parse', '--stats', '--output', 'json', mixed]),
   );
+  const cpuBefore = process.cpuUsage();
   const split = await nodeSplit(access);
+  const used = process.cpuUsage(cpuBefore);
+  split.cpuSeconds = (used.user + used.system) / 1e6;
   F.node_split = figure('bare Node split loop (combined)', accessLines, accessBytes, {
     seconds: split.seconds,
+    cpuSeconds: split.cpuSeconds,
     rssMb: NaN,
   });
   if (have('lnav')) {
@@ -259,6 +267,12 @@ async function main() {
     ndjson_vs_node_split: ratio('parse_ndjson', 'node_split'),
     stats_vs_node_split: ratio('parse_stats', 'node_split'),
   };
+  const cpuRatio = (a, b) =>
+    F[a]?.lines_per_cpu_second && F[b]?.lines_per_cpu_second
+      ? +(F[a].lines_per_cpu_second / F[b].lines_per_cpu_second).toFixed(2)
+      : null;
+  results.ratios.stats_vs_lnav_cpu = cpuRatio('parse_stats', 'lnav_sql_5xx');
+  results.ratios.ndjson_vs_lnav_cpu = cpuRatio('parse_ndjson', 'lnav_sql_5xx');
   for (const [k, v] of Object.entries(results.ratios)) console.log(`ratio ${k.padEnd(22)} ${v}`);
   mkdirSync(join(here, 'results'), { recursive: true });
   await writeFile(join(here, 'results', 'parse.json'), JSON.stringify(results, null, 2) + '\n');
