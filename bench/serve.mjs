@@ -101,7 +101,9 @@ async function benchNdjson(clients) {
   rmSync(dir, { recursive: true, force: true });
   const perSec = Math.round(want / seconds);
   results.ndjson[clients] = { records: want, seconds, recordsPerSec: perSec, peakRssBytes: rss };
-  console.log(`ndjson ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`);
+  console.log(
+    `ndjson ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`,
+  );
 }
 
 /** Downloads syslog-ng-core (+ libivykis, libpcre3) and unpacks them; undefined on failure. */
@@ -137,7 +139,18 @@ function syslogNg() {
 function runLoggen(ng, port, seconds) {
   const r = spawnSync(
     ng.loggen,
-    ['--inet', '--stream', '-r', '10000000', '-s', '256', '-I', String(seconds), '127.0.0.1', String(port)],
+    [
+      '--inet',
+      '--stream',
+      '-r',
+      '10000000',
+      '-s',
+      '256',
+      '-I',
+      String(seconds),
+      '127.0.0.1',
+      String(port),
+    ],
     { env: ng.env, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
   );
   const m = /(\d+) messages? sent|sent (\d+) messages/i.exec(r.stderr + r.stdout);
@@ -158,8 +171,18 @@ async function benchLoggenSluice(ng, seconds) {
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
   const perSec = Math.round(stored / seconds);
-  results.loggen.sluice = { seconds, elapsed, sent, stored, recordsPerSec: perSec, peakRssBytes: rss, loggen: output };
-  console.log(`loggen -> sluice: ${stored} stored (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s, peak RSS ${mb(rss)}`);
+  results.loggen.sluice = {
+    seconds,
+    elapsed,
+    sent,
+    stored,
+    recordsPerSec: perSec,
+    peakRssBytes: rss,
+    loggen: output,
+  };
+  console.log(
+    `loggen -> sluice: ${stored} stored (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s, peak RSS ${mb(rss)}`,
+  );
 }
 
 async function benchLoggenSyslogNg(ng, seconds) {
@@ -175,8 +198,18 @@ async function benchLoggenSyslogNg(ng, seconds) {
   );
   const sng = spawn(
     ng.syslogng,
-    ['-F', '-f', conf, '-R', join(dir, 'persist'), '-p', join(dir, 'pid'), '-c', join(dir, 'ctl'),
-      `--module-path=${join(ng.x, 'usr/lib/syslog-ng/3.38')}`],
+    [
+      '-F',
+      '-f',
+      conf,
+      '-R',
+      join(dir, 'persist'),
+      '-p',
+      join(dir, 'pid'),
+      '-c',
+      join(dir, 'ctl'),
+      `--module-path=${join(ng.x, 'usr/lib/syslog-ng/3.38')}`,
+    ],
     { env: ng.env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -194,8 +227,16 @@ async function benchLoggenSyslogNg(ng, seconds) {
   const lines = existsSync(out) ? readFileSync(out).toString().split('\n').length - 1 : 0;
   rmSync(dir, { recursive: true, force: true });
   const perSec = Math.round(lines / seconds);
-  results.loggen.syslogNg = { seconds, sent, written: lines, recordsPerSec: perSec, peakRssBytes: rss };
-  console.log(`loggen -> syslog-ng: ${lines} written (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s`);
+  results.loggen.syslogNg = {
+    seconds,
+    sent,
+    written: lines,
+    recordsPerSec: perSec,
+    peakRssBytes: rss,
+  };
+  console.log(
+    `loggen -> syslog-ng: ${lines} written (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s`,
+  );
 }
 
 async function benchIdle() {
@@ -243,4 +284,7 @@ if (ng) {
 }
 await benchIdle();
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', 'serve.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(
+  join(root, 'bench', 'results', 'serve.json'),
+  JSON.stringify(results, null, 2) + '\n',
+);
