@@ -1,0 +1,132 @@
+// `sluice capture` options end to end: filters, tags and rules files, bad patterns refused at
+// start, batch files, metrics on SIGUSR1.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../helpers.js';
+import { readBatchFiles, sleep, startCapture, waitUntil } from './util.js';
+
+test('capture - include, exclude, tags and a rules file shape the records', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  const rules = join(dir.path, 'rules.yaml');
+  writeFileSync(
+    rules,
+    [
+      'rules:',
+      "  - match: 'user=(?<user>\\w+)'",
+      '    tags: [auth]',
+      '    fields: { team: identity }',
+      "  - match: 'timeout'",
+      '    tags: [slow]',
+    ].join('\n'),
+  );
+  writeFileSync(path, '');
+  const run = await startCapture([
+    '--path',
+    path,
+    '--format',
+    'text',
+    '--batch-wait',
+    '100ms',
+    '--include',
+    'level=',
+    '--exclude',
+    'healthcheck',
+    '--tag',
+    'error=level=error',
+    '--rules',
+    rules,
+  ]);
+  try {
+    appendFileSync(
+      path,
+      [
+        'level=info login ok user=ana',
+        'no level here',
+        'level=info GET /healthcheck',
+        'level=error upstream timeout user=bob',
+        '',
+      ].join('\n'),
+    );
+    await run.waitRecords(2);
+    await sleep(300);
+    run.child.kill('SIGUSR1');
+    await waitUntil(() => /lines_filtered=2/.test(run.stderr()), 'metrics on SIGUSR1');
+    assert.equal(await run.stop(), 0);
+    assert.equal(run.records.length, 2);
+    const [first, second] = run.records as Array<{
+      tags?: string[];
+      fields?: Record<string, unknown>;
+    }>;
+    assert.deepEqual(first.tags, ['auth']);
+    assert.deepEqual(
+      { user: first.fields?.user, team: first.fields?.team },
+      { user: 'ana', team: 'identity' },
+    );
+    assert.deepEqual(second.tags?.sort(), ['auth', 'error', 'slow']);
+    assert.equal(second.fields?.user, 'bob');
+    assert.match(run.stderr(), /lines_read=4 lines_filtered=2 records_emitted=2/);
+  } finally {
+    if (run.child.exitCode === null) await run.kill();
+    dir.cleanup();
+  }
+});
+
+test('capture - a bad regular expression stops the command at start, naming it', async () => {
+  const dir = tempDir();
+  try {
+    for (const [flag, value, shown] of [
+      ['--include', 'a(b', '--include: "a(b"'],
+      ['--tag', 'x=[z', '--tag x: "[z"'],
+      ['--multiline-start', '(', '--multiline-start: "("'],
+    ]) {
+      const r = await runCli(['capture', '--path', join(dir.path, '*.log'), flag, value]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(shown), r.stderr);
+    }
+    const rules = join(dir.path, 'rules.yaml');
+    writeFileSync(rules, 'rules:\n  - match: 42\n');
+    const r = await runCli(['capture', '--path', join(dir.path, '*.log'), '--rules', rules]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /rules\.yaml: rules\.0\.match/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('capture - --out DIR writes whole NDJSON batch files at --batch-size', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  const out = join(dir.path, 'out');
+  writeFileSync(path, '');
+  const run = await startCapture([
+    '--path',
+    path,
+    '--format',
+    'text',
+    '--out',
+    out,
+    '--batch-size',
+    '10',
+    '--batch-wait',
+    '30s',
+  ]);
+  try {
+    let text = '';
+    for (let i = 1; i <= 25; i++) text += `line ${i}\n`;
+    appendFileSync(path, text);
+    await waitUntil(() => readBatchFiles(out).files.length >= 2, 'two full batch files');
+    await sleep(300);
+    const { files, lines } = readBatchFiles(out);
+    assert.equal(files.length, 2, 'the last 5 records wait for --batch-wait');
+    assert.equal(lines.length, 20);
+    assert.equal(await run.stop(), 0);
+    assert.equal(readBatchFiles(out).lines.length, 25, 'the rest is written at exit');
+  } finally {
+    if (run.child.exitCode === null) await run.kill();
+    dir.cleanup();
+  }
+});
