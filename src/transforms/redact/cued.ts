@@ -23,8 +23,6 @@ export interface CueEntry {
 /** Spaces, `:`, `=`, `#`, quotes, brackets: `patient: "`, `patient_name="`, `"dob":"`. */
 export const DEFAULT_SEPARATOR = `(?:\\.?[\\s:=#"'\\[\\](){}>|,]{1,6}|\\.(?=\\s))(?:on[ \\t]+)?`;
 
-const cueKey = (text: string) => text.toLowerCase().replace(/[ _.-]/g, '');
-
 function escapeCue(word: string): string {
   return word
     .split(' ')
@@ -35,52 +33,145 @@ function escapeCue(word: string): string {
 interface CompiledEntry {
   entry: CueEntry;
   sticky: RegExp;
-  exact: Set<string> | undefined;
+}
+
+/** One cue word, matched sticky at a word start, and the kinds whose value may follow it. */
+interface CompiledCue {
+  length: number;
+  re: RegExp;
+  entries: CompiledEntry[];
 }
 
 export function cueDetector(entries: readonly CueEntry[]): Detector {
-  const byCue = new Map<string, CompiledEntry[]>();
-  const words = new Set<string>();
+  const byWord = new Map<string, CompiledCue>();
   for (const entry of entries) {
     const compiled: CompiledEntry = {
       entry,
-      sticky: new RegExp(`${entry.separator ?? DEFAULT_SEPARATOR}(?<v>${entry.value})`, 'uy'),
-      exact: entry.exactCase ? new Set(entry.cues) : undefined,
+      sticky: new RegExp(`(?:${entry.separator ?? DEFAULT_SEPARATOR})(?<v>${entry.value})`, 'uy'),
     };
-    for (const cue of entry.cues) {
-      words.add(cue);
-      const key = cueKey(cue);
-      byCue.set(key, [...(byCue.get(key) ?? []), compiled]);
+    for (const word of entry.cues) {
+      let cue = byWord.get(word);
+      if (!cue) {
+        // ASCII-only: the i flag is safe here, unlike in patterns with \p{Lu}, where it would
+        // make "upper-case letter" match any letter. Titles ("Dr") keep their case.
+        const flags = entry.exactCase ? 'y' : 'iy';
+        cue = { length: word.length, re: new RegExp(escapeCue(word), flags), entries: [] };
+        byWord.set(word, cue);
+      }
+      cue.entries.push(compiled);
     }
   }
-  const sorted = [...words].sort((a, b) => b.length - a.length).map(escapeCue);
-  // ASCII-only and case-insensitive: safe to use the i flag here, unlike in patterns with
-  // \p{Lu}, where i would make "upper-case letter" match any letter.
-  const finder = new RegExp(`\\b(?:${sorted.join('|')})`, 'gi');
+  const trie = buildTrie(byWord);
 
   return {
     kind: 'cued',
     gate: 'any',
+    pre: undefined,
     scan(text: string, out: Span[]) {
-      finder.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = finder.exec(text)) !== null) {
-        const cueEnd = m.index + m[0].length;
-        for (const c of byCue.get(cueKey(m[0])) ?? []) {
-          if (c.exact && !c.exact.has(m[0])) continue;
-          c.sticky.lastIndex = cueEnd;
-          const v = c.sticky.exec(text);
-          const value = v?.groups?.v;
-          if (!v || !value || (c.entry.validate && !c.entry.validate(value))) continue;
-          const end = cueEnd + v[0].length;
-          out.push({
-            start: c.entry.includeCue ? m.index : end - value.length,
-            end,
-            kind: c.entry.kind,
-          });
+      const n = text.length;
+      const { next, cuesOf } = trie;
+      let i = 0;
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (!isWordChar(c)) {
+          i++;
+          continue;
         }
-        finder.lastIndex = cueEnd;
+        // A word starts at i: follow its letters down the trie, remembering the deepest node
+        // where some cue's first word ends.
+        let at = 0;
+        let hit = 0;
+        let j = i;
+        for (; j < n; j++) {
+          const letter = (text.charCodeAt(j) | 32) - 97;
+          if (letter < 0 || letter > 25) break;
+          at = next[at * 26 + letter] as number;
+          if (at === 0) break;
+          if (cuesOf[at] !== undefined) hit = at;
+        }
+        // A one-letter lead ("s" of s/n, "d" of d.o.b) needs punctuation right after it.
+        if (hit !== 0 && (j === i + 1 || !trie.single[hit])) {
+          // Longest cue first; a longer cue that matches without its value ("patient No…"
+          // read as "patient no") falls back to a shorter one ("patient").
+          for (const cue of cuesOf[hit] as CompiledCue[]) {
+            cue.re.lastIndex = i;
+            const m = cue.re.exec(text);
+            if (m !== null && valuesAfter(cue, text, i, i + m[0].length, out)) break;
+          }
+        }
+        while (j < n && isWordChar(text.charCodeAt(j))) j++;
+        i = j;
       }
     },
   };
+}
+
+/** `\\b` as the regex engine sees it: ASCII letters, digits and underscore. */
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** Pushes the value of each kind that follows the cue; true when any did. */
+function valuesAfter(cue: CompiledCue, text: string, start: number, cueEnd: number, out: Span[]) {
+  let any = false;
+  for (const c of cue.entries) {
+    c.sticky.lastIndex = cueEnd;
+    const v = c.sticky.exec(text);
+    const value = v?.groups?.v;
+    if (!v || !value || (c.entry.validate && !c.entry.validate(value))) continue;
+    const end = cueEnd + v[0].length;
+    out.push({ start: c.entry.includeCue ? start : end - value.length, end, kind: c.entry.kind });
+    any = true;
+  }
+  return any;
+}
+
+/**
+ * A flat trie over the lower-case leading letters of each cue, up to its first non-letter
+ * ("patient name" → patient, "s/n" → s). A cue can match at a word start only if those
+ * letters begin the word, so walking the trie rejects almost every word in a few typed-array
+ * reads (a JavaScript loop over the string was cheaper than one big case-insensitive
+ * alternation regex). `cuesOf[node]`: every cue whose first word is a prefix of the node's
+ * letters, longest first.
+ */
+interface Trie {
+  next: Int32Array;
+  cuesOf: Array<CompiledCue[] | undefined>;
+  /** Nodes one letter deep: their cues cannot match inside a longer word. */
+  single: Uint8Array;
+}
+
+function buildTrie(cues: ReadonlyMap<string, CompiledCue>): Trie {
+  const edges: number[][] = [new Array<number>(26).fill(0)];
+  const own: CompiledCue[][] = [[]];
+  const parent: number[] = [0];
+  for (const [word, cue] of cues) {
+    let at = 0;
+    const lead = /^[a-z]*/i.exec(word)?.[0].toLowerCase() ?? '';
+    for (let i = 0; i < lead.length; i++) {
+      const k = lead.charCodeAt(i) - 97;
+      const row = edges[at] as number[];
+      if (row[k] === 0) {
+        row[k] = edges.length;
+        edges.push(new Array<number>(26).fill(0));
+        own.push([]);
+        parent.push(at);
+      }
+      at = row[k] as number;
+    }
+    (own[at] as CompiledCue[]).push(cue);
+  }
+  const next = new Int32Array(edges.length * 26);
+  edges.forEach((row, i) => next.set(row, i * 26));
+  const cuesOf = own.map((_, node) => {
+    const all: CompiledCue[] = [];
+    for (let at = node; ; at = parent[at] as number) {
+      all.push(...(own[at] as CompiledCue[]));
+      if (at === 0) break;
+    }
+    return all.length ? all.sort((x, y) => y.length - x.length) : undefined;
+  });
+  const single = new Uint8Array(edges.length);
+  for (const k of edges[0] as number[]) if (k !== 0) single[k] = 1;
+  return { next, cuesOf, single };
 }

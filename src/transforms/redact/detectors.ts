@@ -12,9 +12,16 @@ import {
   END,
   ID_TOKEN,
   NAME_RUN,
+  NAME_RUN2,
   STATE,
   STREET_ADDRESS,
+  STREET_SUFFIX,
 } from './patterns.js';
+import { hasAtLeast } from './scan.js';
+
+/** A street suffix word after a blank: what every street address must contain. */
+const STREET_SUFFIX_GATE = new RegExp(`[ \\t]${STREET_SUFFIX}(?![\\p{L}])`, 'u');
+const FIVE_DIGITS = /\d{5}/;
 
 export interface Span {
   start: number;
@@ -28,7 +35,6 @@ export interface Gates {
   at: boolean;
   colon: boolean;
   url: boolean;
-  upper: boolean;
   /** Always true: for user patterns, which may match anything. */
   any: boolean;
 }
@@ -37,6 +43,11 @@ export interface Detector {
   kind: Kind;
   /** The detector runs only when this fact holds for the string. */
   gate: keyof Gates;
+  /**
+   * A cheaper necessary condition, tried after the gate: a character or literal the pattern
+   * cannot match without (a `-` for an SSN, "old" for an age).
+   */
+  pre?: (text: string) => boolean;
   scan(text: string, out: Span[]): void;
 }
 
@@ -46,7 +57,7 @@ export interface Detector {
  */
 export function regexDetector(
   kind: Kind,
-  gate: keyof Gates,
+  gate: keyof Gates | [keyof Gates, (text: string) => boolean],
   source: string,
   validate?: (value: string, text: string, start: number, end: number) => boolean,
   flags = 'gu',
@@ -54,7 +65,8 @@ export function regexDetector(
   const re = new RegExp(source, flags);
   return {
     kind,
-    gate,
+    gate: typeof gate === 'string' ? gate : gate[0],
+    pre: typeof gate === 'string' ? undefined : gate[1],
     scan(text, out) {
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
@@ -266,6 +278,7 @@ const TLD = /\.\p{L}{2,}$/u;
 export const emailDetector: Detector = {
   kind: 'email',
   gate: 'at',
+  pre: undefined,
   scan(text, out) {
     let at = text.indexOf('@');
     while (at >= 0) {
@@ -290,6 +303,7 @@ const URL_TRAILER = /[.,;:!?)\]}'"]/;
 export const urlDetector: Detector = {
   kind: 'url',
   gate: 'url',
+  pre: undefined,
   scan(text, out) {
     const push = (s: number, from: number) => {
       let e = from;
@@ -324,38 +338,53 @@ function shapeDetectors(): Detector[] {
   return [
     urlDetector,
     emailDetector,
-    regexDetector('ssn', 'digit', '\\d{3}-\\d{2}-\\d{4}', bounded(/[\d-]/)),
+    regexDetector(
+      'ssn',
+      ['digit', (t) => t.length >= 11 && t.includes('-')],
+      '\\d{3}-\\d{2}-\\d{4}',
+      bounded(/[\d-]/),
+    ),
     regexDetector(
       'phone',
-      'digit',
+      ['digit', (t) => t.length >= 12],
       '(?:\\+?1[ \\t.-]?)?(?:\\(\\d{3}\\)[ \\t]?|\\d{3}[ \\t.-]?)\\d{3}[ \\t.-]\\d{4}',
       bounded(/[\d+.-]/, /[\d-]/),
     ),
     regexDetector(
       'phone',
-      'digit',
+      ['digit', (t) => t.length >= 9 && t.includes('+')],
       '\\+[2-9]\\d{0,2}(?:[ \\t.-]?\\(?\\d{1,5}\\)?){2,5}',
       (v, text, s, e) =>
         bounded(/[\p{L}\p{N}+]/u, /[\d-]/)(v, text, s, e) && v.replace(/\D/g, '').length >= 8,
     ),
     regexDetector(
       'ip',
-      'digit',
+      ['digit', (t) => t.length >= 7 && hasAtLeast(t, '.', 3)],
       `(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}`,
       (v, text, s, e) =>
         bounded(/[\d.]/, /\d/)(v, text, s, e) && !/^\.\d/.test(text.slice(e, e + 2)),
     ),
-    regexDetector('ip', 'colon', IPV6_CANDIDATE, (v) => isIP(v.replace(/%.*$/, '')) === 6),
+    regexDetector(
+      'ip',
+      ['colon', (t) => t.includes('::') || hasAtLeast(t, ':', 6)],
+      IPV6_CANDIDATE,
+      (v) => isIP(v.replace(/%.*$/, '')) === 6,
+    ),
     regexDetector(
       'device',
-      'colon',
+      ['any', (t) => t.length >= 17 && (hasAtLeast(t, ':', 5) || hasAtLeast(t, '-', 5))],
       '[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\\1[0-9A-Fa-f]{2}){4}',
       bounded(/[\p{L}\p{N}_:-]/u),
     ),
-    regexDetector('address', 'digit', STREET_ADDRESS, bounded(/[\p{L}\p{N}.-]/u, /(?!)/)),
+    regexDetector(
+      'address',
+      ['digit', (t) => t.length >= 6 && STREET_SUFFIX_GATE.test(t)],
+      STREET_ADDRESS,
+      bounded(/[\p{L}\p{N}.-]/u, /(?!)/),
+    ),
     regexDetector(
       'zip',
-      'digit',
+      ['digit', (t) => t.length >= 8 && FIVE_DIGITS.test(t)],
       `${STATE}[ \\t]+(?<v>\\d{5}(?:-\\d{4})?)(?!\\d)`,
       (v, text, s) => {
         const stateAt = s - 1 - (/[ \t]+$/.exec(text.slice(0, s))?.[0].length ?? 0) - 1;
@@ -417,6 +446,22 @@ function cueEntries(): CueEntry[] {
     { kind: 'device', cues: DEVICE_CUES, value: ID_TOKEN },
     { kind: 'vehicle', cues: VEHICLE_CUES, value: '[A-HJ-NPR-Z0-9-]{5,17}' },
     { kind: 'name', cues: NAME_CUES, value: NAME_RUN },
+    // "claim submitted for Noor Thomas SSN …": weak cues need two capitalised words.
+    { kind: 'name', cues: ['for', 'with', 'from', 'to'], value: NAME_RUN2 },
+    // Query strings and forms: last=Martin&first=Ann.
+    {
+      kind: 'name',
+      cues: ['last', 'first', 'fname', 'lname', 'given', 'family', 'middle'],
+      separator: `[ \\t]*[=:][ \\t]*"?`,
+      value: NAME_RUN,
+    },
+    // "patient name mismatch (Miller)", "name changed to Smith": a name a few words on.
+    {
+      kind: 'name',
+      cues: ['name', 'patient name', 'last name', 'surname', 'family name'],
+      separator: `(?:[ \\t]+[a-z]{2,12}){1,2}[ \\t]*[(:="'][ \\t]*|(?:[ \\t]+[a-z]{2,12}){1,2}[ \\t]+`,
+      value: NAME_RUN,
+    },
     { kind: 'name', cues: TITLES, value: NAME_RUN, separator: '\\.?[ \\t]+', exactCase: true },
   ];
 }
@@ -430,7 +475,7 @@ export function hipaaDetectors(disabled: ReadonlySet<string> = new Set()): Detec
     : [
         regexDetector(
           'age',
-          'digit',
+          ['digit', (t) => t.includes('old') || t.includes('yo') || t.includes('y/o')],
           `(?:9\\d|1[0-4]\\d)[ \\t-]?(?:years?[ \\t-]old|y/?o|yrs?[ \\t-]old)${END}`,
           bounded(/\d/, /(?!)/),
         ),

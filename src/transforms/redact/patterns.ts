@@ -25,8 +25,14 @@ export const END = '(?![\\p{L}\\p{N}_])';
  */
 export const SEP = `(?:\\.?[\\s:=#"'\\[\\](){}>|,]{1,6}|\\.(?=\\s))`;
 
+/** A letter inside a name word, raw or percent-encoded as in a query string (Fern%C3%A1ndez). */
+const NAME_CHAR = "(?:[\\p{L}\\p{M}'’]|%[0-9A-Fa-f]{2})";
+/** A capital, or a percent-encoded two-byte UTF-8 letter (%C3%98 for Ø) whose case is unknown. */
+const CAPITAL = '(?:\\p{Lu}|%[CDcd][0-9A-Fa-f]%[89ABab][0-9A-Fa-f])';
+/** Identifier cues written in capitals, which a name run must not swallow (Kenji Taylor DOB). */
+const NOT_CUE = '(?!(?:DOB|SSN|MRN|DOS|NPI|DEA)(?![\\p{L}\\p{N}]))';
 /** One capitalised name word: José, O'Brien, D'Andre, Ana-Lucía, Nakamura-Reyes, Q. */
-const TOKEN = "\\p{Lu}(?:[\\p{L}\\p{M}'’]*(?:-\\p{L}[\\p{L}\\p{M}'’]*){0,2}|\\.)";
+const TOKEN = `${CAPITAL}(?:${NAME_CHAR}*(?:-\\p{L}${NAME_CHAR}*){0,2}|\\.)`;
 /** Lower-case particles inside surnames (Van der Berg, de la Cruz). */
 const PARTICLE = '(?:van|von|der|den|de|del|della|di|da|la|le|du|dos|das|bin|ibn|al|el|ter|ten)';
 const GAP = '(?:[ \\t]+|\\+|%20)';
@@ -36,8 +42,14 @@ const GAP = '(?:[ \\t]+|\\+|%20)';
  * between words. Bounded repetition keeps the match linear.
  */
 export const NAME_RUN =
-  `${TOKEN}(?:,[ \\t]*${TOKEN}(?:${GAP}${TOKEN})?` +
-  `|(?:${GAP}(?:${PARTICLE}${GAP}){0,2}${TOKEN}){0,3})`;
+  `${TOKEN}(?:,[ \\t]*${NOT_CUE}${TOKEN}(?:${GAP}${NOT_CUE}${TOKEN})?` +
+  `|(?:${GAP}(?:${PARTICLE}${GAP}){0,2}${NOT_CUE}${TOKEN}){0,3})`;
+
+/**
+ * Two to four capitalised words: what follows a weak cue such as "for" or "with", where one
+ * capitalised word is too often not a person ("for Urinalysis") but two usually are.
+ */
+export const NAME_RUN2 = `${TOKEN}(?:${GAP}(?:${PARTICLE}${GAP}){0,2}${NOT_CUE}${TOKEN}){1,3}`;
 
 const MONTH =
   '(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|' +
@@ -47,7 +59,7 @@ const MONTH =
 export const DATE =
   '(?:\\d{4}-\\d{1,2}-\\d{1,2}(?:[T ]\\d{2}:\\d{2}(?::\\d{2})?)?' +
   '|\\d{4}/\\d{1,2}/\\d{1,2}' +
-  '|\\d{1,2}[/.-]\\d{1,2}[/.-](?:\\d{4}|\\d{2})' +
+  '|\\d{1,2}(?:[/.-]|%2[Ff])\\d{1,2}(?:[/.-]|%2[Ff])(?:\\d{4}|\\d{2})' +
   `|${MONTH}\\.?[ \\t]+\\d{1,2}(?:st|nd|rd|th)?,?[ \\t]+\\d{4}` +
   `|\\d{1,2}(?:st|nd|rd|th)?[ \\t]+${MONTH}\\.?,?[ \\t]+\\d{4}` +
   '|\\d{8})';
@@ -57,7 +69,7 @@ export const STATE =
   '(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|' +
   'S[CD]|T[NX]|UT|V[TA]|W[AVIY]|PR|GU|VI|AS|MP)';
 
-const STREET_SUFFIX =
+export const STREET_SUFFIX =
   '(?:Street|St|Avenue|Ave|Av|Lane|Ln|Road|Rd|Boulevard|Blvd|Drive|Dr|Court|Ct|Place|Pl|' +
   'Way|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Row|' +
   'Alley|Aly|Path|Pike|Plaza|Plz|Crescent|Cres|Close|Walk|Run|Crossing|Xing)\\.?';

@@ -50,6 +50,20 @@ export interface Redactor {
   redactRecord(record: LogRecord): LogRecord;
   /** Redacts every record of a batch in place and returns the same array. */
   redactBatch(records: LogRecord[]): LogRecord[];
+  /**
+   * What redactRecord would replace, without changing the record: one entry per string it
+   * would change, with its dotted path (`message`, `http.path`, `fields.a.b`, `fields.tags.0`,
+   * `syslog.structured_data.ID.KEY`). For scoring recall and precision against ground truth.
+   */
+  inspectRecord(record: LogRecord): FieldSpans[];
+}
+
+/** The spans one field would lose; `whole` when its key names an identifier. */
+export interface FieldSpans {
+  path: string;
+  value: string;
+  spans: Span[];
+  whole: boolean;
 }
 
 /** A per-call tally, flushed to the metrics once per record or batch rather than per match. */
@@ -84,6 +98,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   });
   const replace = mode === 'hash' && options.key ? createPseudonymiser(options.key) : mask;
   const walker = new Walker(detectors, keys, replace);
+  const inspected: FieldSpans[] = [];
+  const inspector = new Walker(detectors, keys, replace, inspected);
 
   return {
     mode,
@@ -101,6 +117,11 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       walker.tally.flush();
       return records;
     },
+    inspectRecord(record) {
+      inspected.length = 0;
+      inspector.record(record);
+      return inspected.splice(0);
+    },
   };
 }
 
@@ -112,67 +133,88 @@ class Walker {
     private readonly detectors: readonly Detector[],
     private readonly keys: KeyRules,
     private readonly replace: (kind: string, value: string) => string,
+    /** When given, nothing is changed: what would be is appended here instead. */
+    private readonly inspected?: FieldSpans[],
   ) {}
 
   record(r: LogRecord): void {
     this.changed = false;
-    r.message = this.text(r.message);
-    if (r.raw !== undefined) r.raw = this.text(r.raw);
-    if (r.parse_error !== undefined) r.parse_error = this.text(r.parse_error);
-    if (r.http) this.object(r.http as Record<string, JsonValue>);
+    r.message = this.text(r.message, 'message');
+    if (r.raw !== undefined) r.raw = this.text(r.raw, 'raw');
+    if (r.parse_error !== undefined) r.parse_error = this.text(r.parse_error, 'parse_error');
+    if (r.http) this.object(r.http as Record<string, JsonValue>, 'http');
     if (r.syslog) {
-      if (r.syslog.msgid !== undefined) r.syslog.msgid = this.text(r.syslog.msgid);
-      if (r.syslog.structured_data) this.object(r.syslog.structured_data);
+      if (r.syslog.msgid !== undefined) r.syslog.msgid = this.text(r.syslog.msgid, 'msgid');
+      if (r.syslog.structured_data) {
+        this.object(r.syslog.structured_data, 'syslog.structured_data');
+      }
     }
-    if (r.fields) this.object(r.fields);
-    if (this.changed) {
+    if (r.fields) this.object(r.fields, 'fields');
+    if (this.changed && !this.inspected) {
       recordsTotal.inc();
       if (!r.tags) r.tags = [REDACTED_TAG];
       else if (!r.tags.includes(REDACTED_TAG)) r.tags.push(REDACTED_TAG);
     }
   }
 
-  private text(value: string): string {
+  private text(value: string, path: string): string {
     const spans = findSpans(value, this.detectors);
     if (spans.length === 0) return value;
+    if (this.inspected) {
+      this.inspected.push({ path, value, spans, whole: false });
+      return value;
+    }
     this.changed = true;
     for (const s of spans) this.tally.add(s.kind);
     return applySpans(value, spans, this.replace);
   }
 
   /** A field whose key names an identifier is replaced whole; other values are scanned. */
-  private object(obj: Record<string, JsonValue>): void {
+  private object(obj: Record<string, JsonValue>, path: string): void {
     for (const key of Object.keys(obj)) {
       const value = obj[key] as JsonValue;
       if (value === null || typeof value === 'boolean') continue;
       if (this.keys.skips(key)) continue;
       const kind = this.keys.kindOf(key);
       if (kind !== undefined && typeof value !== 'object') {
-        const text = String(value);
-        if (text.length === 0) continue;
-        obj[key] = this.replace(kind, text);
-        this.changed = true;
-        this.tally.add(kind);
+        if (value === '') continue;
+        obj[key] = this.whole(kind, value, this.inspected ? `${path}.${key}` : path);
       } else if (typeof value === 'string') {
-        obj[key] = this.text(value);
+        obj[key] = this.text(value, this.inspected ? `${path}.${key}` : path);
       } else if (Array.isArray(value)) {
-        this.array(value, kind);
+        this.array(value, kind, this.inspected ? `${path}.${key}` : path);
       } else if (typeof value === 'object') {
-        this.object(value);
+        this.object(value, this.inspected ? `${path}.${key}` : path);
       }
     }
   }
 
-  private array(arr: JsonValue[], kind: string | undefined): void {
+  private array(arr: JsonValue[], kind: string | undefined, path: string): void {
     for (let i = 0; i < arr.length; i++) {
       const value = arr[i] as JsonValue;
+      const at = this.inspected ? `${path}.${i}` : path;
       if (kind !== undefined && (typeof value === 'string' || typeof value === 'number')) {
-        arr[i] = this.replace(kind, String(value));
-        this.changed = true;
-        this.tally.add(kind);
-      } else if (typeof value === 'string') arr[i] = this.text(value);
-      else if (Array.isArray(value)) this.array(value, kind);
-      else if (value !== null && typeof value === 'object') this.object(value);
+        arr[i] = this.whole(kind, value, at);
+      } else if (typeof value === 'string') arr[i] = this.text(value, at);
+      else if (Array.isArray(value)) this.array(value, kind, at);
+      else if (value !== null && typeof value === 'object') this.object(value, at);
     }
+  }
+
+  /** A value replaced whole because its key names an identifier. */
+  private whole(kind: string, value: string | number | bigint, path: string): JsonValue {
+    const text = String(value);
+    if (this.inspected) {
+      this.inspected.push({
+        path,
+        value: text,
+        spans: [{ start: 0, end: text.length, kind }],
+        whole: true,
+      });
+      return value;
+    }
+    this.changed = true;
+    this.tally.add(kind);
+    return this.replace(kind, text);
   }
 }
