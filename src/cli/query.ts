@@ -10,6 +10,8 @@ import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
 import { buildPrefilter } from '../query/prefilter.js';
 import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
 import { StatsSink } from '../query/stats/sink.js';
+import { canonicalPath } from '../query/expr/index.js';
+import { ACCESS_PROBE_PATHS, accessProbe, probeOptionsFor } from '../query/probe/access.js';
 import { parseTimeBound } from '../util/time.js';
 import { parseDurationMs, parsePositiveInt, parseSizeBytes } from '../util/units.js';
 import { runAction } from './run-action.js';
@@ -80,6 +82,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
   const filter = withPointer(() => buildRecordFilter(filterOptions));
   const prefilter = buildPrefilter(filterOptions, filter);
   const sink = chooseSink(flags);
+  const light = lightReading(filter.paths, sinkPaths(flags), filter.all);
   const limit = flags.limit !== undefined ? parsePositiveInt(flags.limit, '--limit') : undefined;
   const abort = new AbortController();
   const follow = flags.follow
@@ -94,6 +97,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
     sink,
     limit,
     follow,
+    light,
     parse: readParseOptions(flags),
     maxLineBytes: parseSizeBytes(flags.maxLineBytes ?? '1MiB', '--max-line-bytes'),
   });
@@ -231,6 +235,30 @@ function chooseSink(flags: QueryFlags): Sink {
     );
   }
   return recordSink({ format: output, fields, escapeRaw: Boolean(process.stdout.isTTY) });
+}
+
+/** The record paths the output reads; undefined when it prints whole records. */
+function sinkPaths(flags: QueryFlags): Set<string> | undefined {
+  if (flags.stats || flags.top.length > 0 || flags.histogram !== undefined) {
+    const paths = new Set(['level', ...flags.top.map(canonicalPath)]);
+    if (flags.histogram !== undefined) paths.add('timestamp');
+    return paths;
+  }
+  if (flags.count || (flags.output === 'raw' && flags.fields === undefined)) return new Set();
+  return undefined;
+}
+
+/**
+ * The access-log light reading, when every path the query reads is one it fills: lines are
+ * then filtered (and, when the output needs no more, counted) without the full parser.
+ */
+function lightReading(filterPaths: Set<string>, outputPaths: Set<string> | undefined, all: boolean) {
+  const fits = (paths: Set<string>) => [...paths].every((p) => ACCESS_PROBE_PATHS.has(p));
+  if (!fits(filterPaths)) return undefined;
+  const accept = outputPaths !== undefined && fits(outputPaths);
+  if (all && !accept) return undefined;
+  const options = probeOptionsFor([...filterPaths, ...(outputPaths ?? [])]);
+  return { probe: accessProbe(options), accept };
 }
 
 function positiveDuration(text: string, flag: string): number {

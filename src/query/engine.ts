@@ -31,6 +31,11 @@ export interface EngineOptions {
   sink: Sink;
   /** Stop after this many matches. */
   limit?: number;
+  /**
+   * A light reader for lines of a common shape (access logs): a line it reads is filtered on
+   * the light record; with `accept`, a light record that passes goes to the sink unparsed.
+   */
+  light?: { probe: (line: string) => LogRecord | undefined; accept: boolean };
   /** Keep reading files as they grow, until the signal aborts. */
   follow?: { signal: AbortSignal; pollIntervalMs?: number };
   maxLineBytes?: number;
@@ -110,9 +115,11 @@ export class QueryEngine {
    */
   async runRecordLines(chunks: AsyncIterable<Buffer>): Promise<void> {
     const handle = (line: string) => this.recordLine(line);
+    let pre = this.options.prefilter;
+    if (pre.candidatesFileOnly) pre = { ...pre, candidates: undefined, candidateTest: undefined };
     for await (const chunk of chunks) {
       this.bytes += chunk.length;
-      if (!scanBlock(chunk, chunk.length, this.options.prefilter, handle)) this.stopped = true;
+      if (!scanBlock(chunk, chunk.length, pre, handle)) this.stopped = true;
       await this.options.sink.drain();
       if (this.stopped) break;
     }
@@ -154,6 +161,14 @@ export class QueryEngine {
     const { filter, sink } = this.options;
     if (!sink.needsRecord && (filter.all || (sure && filter.onlyGrep))) {
       return this.accept(undefined, line);
+    }
+    const light = this.options.light;
+    if (light !== undefined) {
+      const rec = light.probe(line);
+      if (rec !== undefined) {
+        if (!filter.predicate(rec)) return true;
+        if (light.accept) return this.accept(rec, line);
+      }
     }
     this.parsedLines++;
     const out = this.out;

@@ -3,7 +3,7 @@
 // parsing are derived from the same options in prefilter.ts.
 
 import { LEVEL_RANK, type Level, type LogRecord } from '../record/record.js';
-import { compileWhere, type CompiledWhere, type Predicate } from './expr/index.js';
+import { compileWhere, exprPaths, type CompiledWhere, type Predicate } from './expr/index.js';
 import { compileUserRegex } from './regex.js';
 
 export interface FilterOptions {
@@ -31,6 +31,8 @@ export interface RecordFilter {
   all: boolean;
   /** True when --grep is the only filter (so a -v literal test alone can decide). */
   onlyGrep: boolean;
+  /** The record paths the filter reads. */
+  paths: Set<string>;
 }
 
 /** Builds the predicate; throws ConfigError or ExpressionError for unusable options. */
@@ -60,7 +62,11 @@ export function buildRecordFilter(options: FilterOptions): RecordFilter {
     tests.push(where.predicate);
   }
   const onlyGrep = grep !== undefined && tests.length === 1;
-  return { predicate: combine(tests), grep, where, all: tests.length === 0, onlyGrep };
+  const paths = where ? exprPaths(where.ast) : new Set<string>();
+  if (options.level !== undefined) paths.add('level');
+  if (since !== undefined || until !== undefined) paths.add('timestamp');
+  if (grep !== undefined) paths.add('message');
+  return { predicate: combine(tests), grep, where, all: tests.length === 0, onlyGrep, paths };
 }
 
 function combine(tests: Predicate[]): Predicate {

@@ -7,6 +7,7 @@ import { LEVEL_RANK, type Level } from '../record/record.js';
 import { SYSLOG_SEVERITY_LEVEL } from '../parse/level.js';
 import type { FilterOptions, RecordFilter } from './filter.js';
 import { isPureLiteral, requiredLiteral } from './regex.js';
+import { canonicalPath, type Expr } from './expr/index.js';
 
 /** A test on one line (latin1 string, no newline); false means it cannot match. */
 export type LineCheck = (line: string) => boolean;
@@ -16,6 +17,15 @@ export interface Prefilter {
   literal: Buffer | undefined;
   /** Or: candidate lines are those where this global regex matches (over latin1 text). */
   candidates: RegExp | undefined;
+  /**
+   * With `candidates`: decides each match; a refused match does not make its line a candidate
+   * (the search goes on in the same line).
+   */
+  candidateTest?: (m: RegExpExecArray) => boolean;
+  /** The candidate search reads log-file syntax (an access-log status), not stored JSON. */
+  candidatesFileOnly?: boolean;
+  /** --level's floor, for the NDJSON fast path (probe/json-level.ts). */
+  jsonLevel?: { min: Level };
   /** Further tests each candidate line must pass. */
   checks: LineCheck[];
   /**
@@ -70,10 +80,53 @@ export function buildPrefilter(options: FilterOptions, filter: RecordFilter): Pr
   for (const lit of literals) pre.checks.push(containsCheck(lit));
   const level = levelPrefilter(options.level);
   if (level) {
-    if (pre.literal === undefined && pre.candidates === undefined) pre.candidates = level.regex;
+    if (pre.literal === undefined && pre.candidates === undefined) {
+      pre.candidates = level.regex;
+      pre.jsonLevel = { min: options.level as Level };
+    }
     pre.checks.push(level.check);
   }
+  const status = filter.where ? statusConstraint(filter.where.ast) : undefined;
+  if (status && pre.literal === undefined && pre.candidates === undefined) {
+    pre.candidates = new RegExp(STATUS_FIELD.source, 'g');
+    pre.candidateTest = (m) => status(Number(m[1]));
+    pre.candidatesFileOnly = true;
+  }
   return pre;
+}
+
+/**
+ * Only the access-log parser sets http.status, from the digits right after the request's
+ * closing quote: `"GET / HTTP/1.1" 503 `. So when a query needs the status to satisfy a test,
+ * a line can match only if it has a `" DIGITS ` whose number passes.
+ */
+const STATUS_FIELD = /" (\d{1,9}) /;
+
+/** A test the status must pass for the expression to hold, if the expression implies one. */
+export function statusConstraint(expr: Expr): ((status: number) => boolean) | undefined {
+  if (expr.kind === 'and') return statusConstraint(expr.left) ?? statusConstraint(expr.right);
+  if (expr.kind === 'in' && canonicalPath(expr.path) === 'http.status') {
+    const values = expr.values.map((v) => (v.kind === 'number' ? v.value : NaN));
+    if (values.some((v) => Number.isNaN(v))) return undefined;
+    return (n) => values.includes(n);
+  }
+  if (expr.kind !== 'compare' || canonicalPath(expr.path) !== 'http.status') return undefined;
+  if (expr.value.kind !== 'number') return undefined;
+  const x = expr.value.value;
+  switch (expr.op) {
+    case '=':
+      return (n) => n === x;
+    case '<':
+      return (n) => n < x;
+    case '<=':
+      return (n) => n <= x;
+    case '>':
+      return (n) => n > x;
+    case '>=':
+      return (n) => n >= x;
+    default:
+      return undefined;
+  }
 }
 
 function containsCheck(lit: string): LineCheck {

@@ -3,6 +3,7 @@
 // is searched as one latin1 string; otherwise every line is visited, decoded once per block.
 
 import type { Prefilter } from './prefilter.js';
+import { isSimpleJsonBlock, jsonLevelCandidates } from './probe/json-level.js';
 
 const NL = 10;
 const BACKSLASH = 0x5c;
@@ -17,6 +18,11 @@ export type LineHandler = (line: string, sure: boolean) => boolean;
 export function scanBlock(buf: Buffer, end: number, pre: Prefilter, handle: LineHandler): boolean {
   const sub = buf.subarray(0, end);
   if (pre.literal !== undefined) return scanLiteral(sub, pre, handle);
+  if (pre.jsonLevel !== undefined && sub[0] === 123) {
+    const text = sub.toString('latin1');
+    if (isSimpleJsonBlock(text))
+      return scanStarts(sub, text, jsonLevelCandidates(text, pre.jsonLevel.min), pre, handle);
+  }
   if (pre.candidates !== undefined) return scanRegex(sub, pre, handle);
   return scanAll(sub, pre, handle);
 }
@@ -49,12 +55,30 @@ function visit(sub: Buffer, s: number, e: number, pre: Prefilter, handle: LineHa
   return handle(sub.toString('utf8', s, e), false);
 }
 
+/** Visits the lines starting at the given offsets (ascending) of a block and its latin1 text. */
+function scanStarts(
+  sub: Buffer,
+  text: string,
+  starts: number[],
+  pre: Prefilter,
+  handle: LineHandler,
+): boolean {
+  for (const s of starts) {
+    let e = text.indexOf('\n', s);
+    if (e < 0) e = text.length;
+    if (!visit(sub, s, e, pre, handle)) return false;
+  }
+  return true;
+}
+
 function scanRegex(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
   const text = sub.toString('latin1');
   const re = pre.candidates as RegExp;
   re.lastIndex = 0;
+  const test = pre.candidateTest;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
+    if (test !== undefined && !test(m)) continue;
     const hit = m.index;
     const s = hit === 0 ? 0 : text.lastIndexOf('\n', hit - 1) + 1;
     let e = text.indexOf('\n', hit);

@@ -3,7 +3,7 @@
 
 import type { Expr } from './ast.js';
 import { compileExpr, type Predicate } from './compile.js';
-import { isVerbatimPath } from './fields.js';
+import { canonicalPath, isVerbatimPath } from './fields.js';
 import { parseExpression } from './parser.js';
 import { requiredLiteral } from '../regex.js';
 
@@ -47,6 +47,23 @@ export function requiredLiterals(expr: Expr): string[] {
     default:
       return [];
   }
+}
+
+/** The record paths an expression reads, in canonical form ("user_id" → "fields.user_id"). */
+export function exprPaths(expr: Expr, into = new Set<string>()): Set<string> {
+  switch (expr.kind) {
+    case 'and':
+    case 'or':
+      exprPaths(expr.left, into);
+      exprPaths(expr.right, into);
+      break;
+    case 'not':
+      exprPaths(expr.operand, into);
+      break;
+    default:
+      into.add(canonicalPath(expr.path));
+  }
+  return into;
 }
 
 function isSearchable(s: string): boolean {
