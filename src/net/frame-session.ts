@@ -7,7 +7,12 @@
 import type { Duplex } from 'node:stream';
 import { decodeJson, normalizeRecord } from '../record/json.js';
 import type { JsonValue, LogRecord } from '../record/record.js';
-import { registerProtocol, type ProtocolContext, type ProtocolHandler } from '../framing/detect.js';
+import {
+  registerProtocol,
+  type AppendResult,
+  type ProtocolContext,
+  type ProtocolHandler,
+} from '../framing/detect.js';
 import {
   FLAG_DUPLICATE,
   FLAG_REPLY,
@@ -97,25 +102,36 @@ export function decodeBatchPayload(payload: Buffer, peer: string) {
     start = end + 1;
     if (line.trim().length === 0) continue;
     const record = decodeLine(line, peer);
-    if (record.parse_error !== undefined && record.format === 'text') bad++;
-    records.push(record);
+    if (record) records.push(record);
+    else {
+      bad++;
+      records.push(textRecord(line, peer, lineProblem(line)));
+    }
   }
   return { records, bad };
 }
 
-function decodeLine(line: string, peer: string): LogRecord {
+/** The record a batch line holds, or undefined when the line is not a JSON object. */
+function decodeLine(line: string, peer: string): LogRecord | undefined {
   let value: JsonValue;
   try {
     value = decodeJson(line);
   } catch {
-    return textRecord(line, peer, 'batch line is not valid JSON');
+    return undefined;
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    return textRecord(line, peer, 'batch line is not a JSON object');
-  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const record = normalizeRecord(value as Record<string, JsonValue>);
   if (record.source === undefined) record.source = peer;
   return record;
+}
+
+function lineProblem(line: string): string {
+  try {
+    decodeJson(line);
+    return 'batch line is not a JSON object';
+  } catch {
+    return 'batch line is not valid JSON';
+  }
 }
 
 function textRecord(line: string, peer: string, why: string): LogRecord {
@@ -148,6 +164,8 @@ class FrameSession {
   private inFlight = 0;
   /** Acks are written in arrival order: each batch's work chains on the previous one. */
   private tail: Promise<void> = Promise.resolve();
+  /** Appends start in arrival order too (admission may wait on the rate limit). */
+  private appendChain: Promise<void> = Promise.resolve();
   private closed = false;
   private paused = false;
 
@@ -249,11 +267,19 @@ class FrameSession {
       this.paused = true;
       this.socket.pause();
     }
-    // Decompression and decoding run as soon as the frame arrives; only the append and the
-    // ack wait for the batches before them.
+    // Decompression and decoding run as soon as the frame arrives. Appends start in arrival
+    // order without waiting for earlier batches to be durable: the store groups every append
+    // waiting for its fsync into one sync, so awaiting each append before starting the next
+    // would cap a connection at one batch per fsync (one per second under --fsync interval).
+    // Only the acks wait for the batches before them.
     const decoded = this.decodeBatch(frame);
     decoded.catch(() => undefined);
-    this.tail = this.tail.then(() => this.storeBatch(frame, decoded));
+    const started = this.appendChain.then(() => this.appendBatch(frame, decoded));
+    this.appendChain = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tail = this.tail.then(() => this.ackBatch(frame, started));
   }
 
   private async decodeBatch(frame: Frame): Promise<LogRecord[]> {
@@ -274,14 +300,41 @@ class FrameSession {
     return records;
   }
 
-  private async storeBatch(frame: Frame, decoded: Promise<LogRecord[]>): Promise<void> {
+  /**
+   * Admits the batch and hands it to the store. The append is returned inside an object so
+   * that the chain of appends does not wait for it to become durable.
+   */
+  private async appendBatch(
+    frame: Frame,
+    decoded: Promise<LogRecord[]>,
+  ): Promise<{ appended?: Promise<AppendResult> }> {
+    if (this.closed) return {};
+    let admitted: LogRecord[];
+    try {
+      admitted = await this.ctx.admit(await decoded);
+    } catch (err) {
+      // A bad payload ends the connection now, before any later batch is appended.
+      this.fail(err);
+      return {};
+    }
+    if (this.closed) return {};
+    const { shipperId, source } = this.identity as Identity;
+    const appended = this.ctx.append(admitted, {
+      batchId: `${shipperId}/${source}/${frame.sequence}`,
+    });
+    appended.catch(() => undefined);
+    return { appended };
+  }
+
+  private async ackBatch(
+    frame: Frame,
+    started: Promise<{ appended?: Promise<AppendResult> }>,
+  ): Promise<void> {
     if (this.closed) return;
     try {
-      const records = await decoded;
-      const admitted = await this.ctx.admit(records);
-      const { shipperId, source } = this.identity as Identity;
-      const batchId = `${shipperId}/${source}/${frame.sequence}`;
-      const result = await this.ctx.append(admitted, { batchId });
+      const { appended } = await started;
+      if (!appended) return;
+      const result = await appended;
       if (result.duplicate) duplicates.inc();
       if (this.closed) return;
       const body = { stored: result.stored, duplicate: result.duplicate };
