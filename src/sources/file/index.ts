@@ -350,22 +350,30 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private take(tail: Tail, events: RawLine[], linesRead: number): void {
     tail.metrics.linesRead += linesRead;
     linesTotal.inc({ outcome: 'read' }, linesRead);
+    if (events.length === 0) return;
     const filter = this.options.lineFilter;
+    const parser = (tail.parser ??= this.newParser(tail.path));
+    const out: LogRecord[] = [];
     let filtered = 0;
+    let end = -1;
     for (const ev of events) {
       if (ev.truncatedFromBytes !== undefined) tail.metrics.linesTruncated++;
+      end = ev.end;
       if (filter && !filter(ev.text)) {
         filtered++;
-        this.mark(tail, ev.end);
         continue;
       }
-      const out: LogRecord[] = [];
-      (tail.parser ??= this.newParser(tail.path)).push(ev.text, out);
+      parser.push(ev.text, out);
       for (const rec of out) this.addRecord(tail, rec, ev);
+      out.length = 0;
       this.builder.bytes += ev.end - ev.start;
-      this.mark(tail, ev.end);
-      if (this.builder.records.length >= this.options.batchSize) this.cut();
+      if (this.builder.records.length >= this.options.batchSize) {
+        this.mark(tail, end);
+        this.cut();
+      }
     }
+    // One mark per call: only the last offset of a file in a batch matters.
+    this.mark(tail, end);
     if (filtered > 0) {
       tail.metrics.linesFiltered += filtered;
       linesTotal.inc({ outcome: 'filtered' }, filtered);
