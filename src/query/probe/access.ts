@@ -7,7 +7,7 @@
 import type { HttpFields, LogRecord } from '../../record/record.js';
 import { SEVERITY } from '../../record/record.js';
 import { closingQuote, unescapeQuoted } from '../../parse/build.js';
-import { splitRequest } from '../../parse/access.js';
+import { findTime, readNumberField, splitRequest } from '../../parse/access.js';
 import { levelFromStatus } from '../../parse/level.js';
 import { isoMs, readApacheTime } from '../../parse/time.js';
 
@@ -128,26 +128,4 @@ function sameText(line: string, at: number, text: string): boolean {
     if (line.charCodeAt(at + k) !== text.charCodeAt(k)) return false;
   }
   return true;
-}
-
-/** Where the bracketed time starts (index of `[`), or -1: the parser's own rule. */
-function findTime(line: string): number {
-  let b = line.indexOf(' [');
-  while (b >= 0 && b < 512) {
-    if (line.charCodeAt(b + 28) === 93 && line.charCodeAt(b + 4) === 47) return b + 1;
-    b = line.indexOf(' [', b + 1);
-  }
-  return -1;
-}
-
-function readNumberField(line: string, at: number): [number, number] | undefined {
-  if (line.charCodeAt(at) === 45) return [-1, at + 1];
-  let v = 0;
-  let i = at;
-  for (; i < line.length; i++) {
-    const d = line.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-  }
-  return i === at ? undefined : [v, i];
 }
