@@ -328,6 +328,11 @@ export const urlDetector: Detector = {
   },
 };
 
+/** `Chrome/124.0.0.0`: a version after a product name and a slash, not an address. */
+function isProductVersion(text: string, start: number): boolean {
+  return start >= 2 && text[start - 1] === '/' && /[A-Za-z]/.test(text[start - 2] as string);
+}
+
 const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV6_CANDIDATE =
   '(?<![\\p{L}\\p{N}_:.])(?:[0-9A-Fa-f]{1,4}:|:(?=:))(?:[0-9A-Fa-f]{0,4}:){1,7}' +
@@ -362,7 +367,9 @@ function shapeDetectors(): Detector[] {
       ['digit', (t) => t.length >= 7 && hasAtLeast(t, '.', 3)],
       `(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}`,
       (v, text, s, e) =>
-        bounded(/[\d.]/, /\d/)(v, text, s, e) && !/^\.\d/.test(text.slice(e, e + 2)),
+        bounded(/[\d.]/, /\d/)(v, text, s, e) &&
+        !/^\.\d/.test(text.slice(e, e + 2)) &&
+        !isProductVersion(text, s),
     ),
     regexDetector(
       'ip',
