@@ -144,7 +144,15 @@ async function parseInput(
   const recs: LogRecord[] = [];
   let lineNo = 0;
   let eventLine = 0;
+  // --stats on access logs counts most lines without building records (src/parse/access-stats).
+  const light =
+    stats !== undefined &&
+    !multiline &&
+    (opts.format === 'auto' ||
+      opts.format === 'apache_common' ||
+      opts.format === 'apache_combined');
   const parseOne = (text: string, truncated: boolean, at: number) => {
+    if (light && !truncated && stats.addAccessLine(text)) return;
     parser.push(text, recs);
     if (truncated) for (const r of recs) markTruncated(r);
     if (recs.length > 0) {

@@ -4,6 +4,10 @@
 // with the number of distinct paths or addresses.
 
 import type { LogRecord } from '../record/record.js';
+import type { AccessFacts } from './access-stats.js';
+import { scanAccess } from './access-stats.js';
+import { levelFromStatus } from './level.js';
+import { isoMs } from './time.js';
 
 /** Counts values, keeping at most `capacity` of them; exact while fewer are distinct. */
 export class TopCounter {
@@ -87,6 +91,33 @@ export class ParseStats {
   private readonly services = new TopCounter();
   private first: string | undefined;
   private last: string | undefined;
+  private firstMs = Infinity;
+  private lastMs = -Infinity;
+  private readonly facts: AccessFacts = {
+    combined: false,
+    epochMs: 0,
+    status: 0,
+    clientIp: '',
+    path: undefined,
+  };
+
+  /**
+   * Counts a plain access-log line without building its record; false (nothing counted) when
+   * the line needs the full parser.
+   */
+  addAccessLine(line: string): boolean {
+    const f = this.facts;
+    if (!scanAccess(line, f)) return false;
+    this.records++;
+    bump(this.formats, f.combined ? 'apache_combined' : 'apache_common');
+    bump(this.levels, levelFromStatus(f.status));
+    if (f.status >= 0 && f.status < 1000) this.statusCounts[f.status]++;
+    if (f.path !== undefined) this.paths.add(f.path);
+    this.ips.add(f.clientIp);
+    if (f.epochMs < this.firstMs) this.firstMs = f.epochMs;
+    if (f.epochMs > this.lastMs) this.lastMs = f.epochMs;
+    return true;
+  }
   private readonly started = performance.now();
 
   /** Counts one record; `line` is its line number in `source` for failure reports. */
@@ -154,8 +185,16 @@ export class ParseStats {
       top,
       top_approximate: approx,
     };
-    if (this.first !== undefined) report.first_timestamp = this.first;
-    if (this.last !== undefined) report.last_timestamp = this.last;
+    let first = this.first;
+    let last = this.last;
+    if (this.firstMs !== Infinity) {
+      const a = isoMs(this.firstMs, 0);
+      const z = isoMs(this.lastMs, 0);
+      if (first === undefined || a < first) first = a;
+      if (last === undefined || z > last) last = z;
+    }
+    if (first !== undefined) report.first_timestamp = first;
+    if (last !== undefined) report.last_timestamp = last;
     return report;
   }
 }
