@@ -13,14 +13,14 @@ import { componentLogger } from '../telemetry/logger.js';
 import { parseHostPort, startTelemetryServer } from '../telemetry/http.js';
 import { parseDurationMs } from '../util/units.js';
 import { runAction } from './run-action.js';
+import { addStoreOptions, readStoreOptions, type StoreFlags } from './store.js';
 import { addServeTlsOptions, startServeTls, type ServeTlsFlags } from './tls-options.js';
 
-interface ServeOptions extends ServeFlags, ServeTlsFlags {
-  tcp: string;
+interface ServeOptions extends ServeFlags, ServeTlsFlags, Partial<StoreFlags> {
+  tcp?: string;
   store: string;
   config?: string;
   metrics?: string;
-  fsync?: string;
   timezone?: string;
   summaryInterval: string;
   drainTimeout: string;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
   const command = program
     .command('serve')
     .description('Collect logs over TCP (NDJSON, text, syslog) from many clients into a store.')
-    .requiredOption('--tcp <host:port>', 'address to listen on; port 0 picks a free port')
+    .option('--tcp <host:port>', 'address to listen on; port 0 picks a free port')
     .requiredOption('--store <dir>', 'store folder that receives the records')
     .option('--config <file>', 'YAML settings (rate overrides by CIDR); re-read on SIGHUP')
     .option('--min-level <level>', 'drop records below this level (counted)')
@@ -42,31 +42,29 @@ export function register(program: Command): void {
     .option('--max-connections-per-ip <n>', 'most open connections from one address')
     .option('--idle-timeout <duration>', 'cut off clients silent this long; 0 = never')
     .option('--metrics <host:port>', 'serve Prometheus /metrics and /healthz here')
-    .option('--fsync <policy>', 'store durability: always, interval (default) or never')
     .option('--timezone <zone>', 'zone for syslog/text times written without one (default UTC)')
     .option('--summary-interval <duration>', 'period of the summary log line; 0 = none', '60s')
     .option('--drain-timeout <duration>', 'longest graceful drain on SIGTERM', '10s');
+  addStoreOptions(command);
   addServeTlsOptions(command).action(runAction('serve', serve));
 }
 
 async function serve(opts: ServeOptions): Promise<number> {
   const log = componentLogger('serve');
-  const listen = parseHostPort(opts.tcp, '--tcp');
+  if (!opts.tcp && !opts.tls) {
+    throw new ConfigError('give --tcp HOST:PORT, --tls HOST:PORT, or both, to listen on.');
+  }
+  const listen = opts.tcp ? parseHostPort(opts.tcp, '--tcp') : undefined;
   const readSettings = () =>
     resolveServeSettings(opts.config ? loadServeConfig(opts.config) : undefined, opts);
   const settings = readSettings();
-  const fsync = opts.fsync;
-  if (fsync !== undefined && !['always', 'interval', 'never'].includes(fsync)) {
-    throw new ConfigError(`--fsync: "${fsync}" is not one of always, interval, never.`);
-  }
+  const storeOptions = readStoreOptions(opts);
   const summaryIntervalMs = parseDurationMs(opts.summaryInterval, '--summary-interval');
   const drainTimeoutMs = parseDurationMs(opts.drainTimeout, '--drain-timeout');
   const metricsAt = opts.metrics ? parseHostPort(opts.metrics, '--metrics') : undefined;
   const parse = { timezone: opts.timezone };
 
-  const sink = await openStoreWriter(opts.store, {
-    fsync: fsync as 'always' | 'interval' | 'never' | undefined,
-  });
+  const sink = await openStoreWriter(opts.store, storeOptions);
   const collector = createCollector({
     sink,
     settings,
@@ -82,7 +80,7 @@ async function serve(opts: ServeOptions): Promise<number> {
       })
     : undefined;
   if (telemetry) log.info({ transport: 'http', ...telemetry.address }, 'Metrics listening.');
-  await collector.listenTcp(listen.host, listen.port);
+  if (listen) await collector.listenTcp(listen.host, listen.port);
   const tlsListener = await startServeTls(opts, collector);
 
   const onHup = () => {

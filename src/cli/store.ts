@@ -28,7 +28,7 @@ import {
 } from '../store/index.js';
 import { existsSync, statSync } from 'node:fs';
 
-interface StoreFlags {
+export interface StoreFlags {
   dir: string;
   output: string;
   segmentSize?: string;
