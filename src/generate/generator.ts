@@ -12,6 +12,7 @@ import {
   type SlotRecorder,
 } from './formats.js';
 import { labelLine, type LineLabel } from './labels.js';
+import { AccessByteWriter } from './access-bytes.js';
 import { Prng } from './prng.js';
 import { builtinScenario } from './scenario/builtin.js';
 import { ScenarioEngine } from './scenario/engine.js';
@@ -60,6 +61,8 @@ export class Generator {
   private readonly event = blankEvent();
   private readonly recorder: SlotRecorder = [];
   private scratch = Buffer.allocUnsafe(1 << 20);
+  private readonly asciiLines: boolean;
+  private readonly byteWriter: AccessByteWriter | null;
   private clockMs: number;
   private readonly gapMs: number;
 
@@ -75,6 +78,8 @@ export class Generator {
     this.clockMs = this.startTimeMs;
     this.gapMs = 1000 / opts.ratePerSec;
     const access = opts.format === 'apache_common' || opts.format === 'apache_combined';
+    this.asciiLines = access;
+    this.byteWriter = access ? new AccessByteWriter(opts.format === 'apache_combined') : null;
     const structured =
       opts.format === 'json' || opts.format === 'logfmt' || opts.format === 'syslog_rfc5424';
     this.engine = new ScenarioEngine(this.scenario, this.rng, this.startTimeMs, {
@@ -141,6 +146,16 @@ export class Generator {
    * copied out once per chunk.
    */
   chunk(maxLines: number, untilMs = Number.POSITIVE_INFINITY, withLabels = false): Chunk {
+    const chunk = this.borrowChunk(maxLines, untilMs, withLabels);
+    return { ...chunk, data: Buffer.from(chunk.data) };
+  }
+
+  /**
+   * Like chunk(), but `data` is a view of the generator's own buffer, valid only until the
+   * next call: for a writer that finishes each write before asking for more (saves a copy).
+   */
+  borrowChunk(maxLines: number, untilMs = Number.POSITIVE_INFINITY, withLabels = false): Chunk {
+    if (this.byteWriter && !withLabels) return this.accessChunk(this.byteWriter, maxLines, untilMs);
     let labels = '';
     let n = 0;
     let at = 0;
@@ -161,13 +176,37 @@ export class Generator {
       }
     }
     if (group) at = this.put(group, at);
-    const data = Buffer.from(this.scratch.subarray(0, at));
+    const data = this.scratch.subarray(0, at);
     return withLabels ? { data, lines: n, labels } : { data, lines: n };
+  }
+
+  /** Longest access line the byte path expects; a longer one makes it grow the buffer first. */
+  private accessChunk(writer: AccessByteWriter, maxLines: number, untilMs: number): Chunk {
+    let n = 0;
+    let at = 0;
+    while (n < maxLines && this.clockMs <= untilMs) {
+      const ev = this.nextEvent();
+      const r = ev.request;
+      const most =
+        r.clientIp.length +
+        r.remoteUser.length +
+        r.path.length +
+        r.query.length +
+        r.referrer.length +
+        r.userAgent.length +
+        128;
+      if (at + most > this.scratch.length) this.grow(at + most);
+      at = writer.write(ev, this.scratch, at);
+      n++;
+    }
+    return { data: this.scratch.subarray(0, at), lines: n };
   }
 
   private put(text: string, at: number): number {
     if (at + text.length * 3 > this.scratch.length) this.grow(at + text.length * 3);
-    return at + this.scratch.write(text, at);
+    // Access-log lines are ASCII by construction (targets are checked at load, placeholder
+    // values percent-encoded, the rest from ASCII lists), and latin1 encoding is cheaper.
+    return at + this.scratch.write(text, at, this.asciiLines ? 'latin1' : 'utf8');
   }
 
   private grow(atLeast: number): void {

@@ -17,7 +17,7 @@ import {
 import { IoError } from '../errors.js';
 
 export interface LineSink {
-  /** Writes whole lines; resolves when the sink can take more. */
+  /** Writes whole lines; resolves when the sink is done with `data` and can take more. */
   write(data: Buffer): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,7 +26,14 @@ export class StreamSink implements LineSink {
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
   async write(data: Buffer): Promise<void> {
-    if (!this.stream.write(data)) await once(this.stream, 'drain');
+    // Wait for the write's callback: the generator reuses its buffer for the next chunk.
+    // Listen for 'drain' at once: it is emitted later, possibly before the callback.
+    let done!: () => void;
+    const written = new Promise<void>((resolve) => (done = resolve));
+    const more = this.stream.write(data, () => done());
+    const drained = more ? undefined : once(this.stream, 'drain');
+    await written;
+    if (drained) await drained;
   }
 
   async close(): Promise<void> {

@@ -77,7 +77,7 @@ export async function runGenerator(
       until = Math.min(until, gen.startTimeMs + wallMs);
       max = Math.min(left, MAX_CHUNK_LINES);
     }
-    const chunk = gen.chunk(max, until, withLabels);
+    const chunk = gen.borrowChunk(max, until, withLabels);
     if (chunk.lines > 0) {
       const buf = chunk.data;
       await sink.write(buf);

@@ -65,3 +65,18 @@ test('generate - web traffic looks like web traffic', () => {
   const p99 = sizes[Math.floor(sizes.length * 0.99)];
   assert.ok(p99 > p50 * 5, `sizes spread: p50 ${p50}, p99 ${p99}`);
 });
+
+test('generate - the byte fast path writes exactly the lines of the string formatter', () => {
+  for (const format of ['apache_common', 'apache_combined'] as const) {
+    for (const scenario of ['web', 'healthcare', 'incident']) {
+      const opts = { format, scenario, seed: 21, startTimeMs: 1e12, ratePerSec: 300 };
+      const fast = createGenerator(opts);
+      const slow = createGenerator(opts);
+      const bytes = Buffer.concat([fast.chunk(3000).data, fast.chunk(3000).data]).toString(
+        'latin1',
+      );
+      const lines = slow.lines(6000).join('\n') + '\n';
+      assert.equal(bytes, lines, `${format} ${scenario}`);
+    }
+  }
+});

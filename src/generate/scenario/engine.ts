@@ -32,6 +32,9 @@ interface Entity {
   userAgent: string;
   user: string;
   host: string;
+  pid: number;
+  /** A client keeps its HTTP version for the whole session. */
+  protocol: string;
   lastPath: string;
   /** Patient-data spans inside lastPath (it comes back as the next referrer). */
   lastPathPhi: PhiSpan[];
@@ -124,10 +127,14 @@ export class ScenarioEngine {
       clientPort: rng.between(1024, 65535),
       userAgent: USER_AGENTS.pick(rng),
       user: users ? rng.pick(users) : userName(rng),
-      host: rng.pick(this.hosts),
+      host: '',
+      pid: 0,
+      protocol: PROTOCOLS.pick(rng),
       lastPath: '',
       lastPathPhi: [],
     };
+    e.host = rng.pick(this.hosts);
+    e.pid = this.pids.get(e.host)!;
     this.enter(e, e.state, nowMs);
     return e;
   }
@@ -174,7 +181,7 @@ export class ScenarioEngine {
     ev.entityKey = this.scenario.entityKey;
     ev.host = e.host;
     ev.service = this.scenario.service;
-    ev.pid = this.pids.get(e.host)!;
+    ev.pid = e.pid;
     ev.tid = 139_800_000_000 + ev.pid * 64 + rng.below(16);
     ev.facility = this.scenario.facilityCode;
     ev.msgid = t.msgid;
@@ -218,7 +225,7 @@ export class ScenarioEngine {
     r.clientPort = e.clientPort;
     r.userAgent = e.userAgent;
     r.remoteUser = state.authenticated ? e.user : '';
-    r.protocol = PROTOCOLS.pick(rng);
+    r.protocol = e.protocol;
     let kind: PathKind = 'api';
     if (t.path) {
       r.method = t.method ?? 'GET';

@@ -45,11 +45,14 @@ const count = z.number().int().min(1);
 const countRange = z.union([count, z.tuple([count, count])]);
 const durationText = z.union([z.string(), z.number().positive()]);
 const oneLine = z.string().refine((s) => !/[\r\n]/.test(s), 'must be one line (no newline)');
-/** A request target as written in a request line: no spaces, quotes or backslashes. */
+/** A request target as written in a request line: printable ASCII, no spaces, quotes or `\`. */
 const target = z
   .string()
   .startsWith('/')
-  .refine((s) => !/[\s"\\]/.test(s), 'a request target has no spaces, quotes or backslashes');
+  .refine(
+    (s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s),
+    'a request target is printable ASCII without spaces, quotes or backslashes',
+  );
 
 const templateSchema = z.strictObject({
   message: oneLine.pipe(z.string().min(1)),
