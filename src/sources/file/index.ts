@@ -23,7 +23,13 @@ import {
 } from './options.js';
 import { openFile, Tail, type FileMetrics } from './tail.js';
 
-export type { FileBatch, FileSourceOptions, MultilineOptions, SourceLine } from './options.js';
+export type {
+  CheckpointPosition,
+  FileBatch,
+  FileSourceOptions,
+  MultilineOptions,
+  SourceLine,
+} from './options.js';
 export { FILE_SOURCE_DEFAULTS } from './options.js';
 export type { FileMetrics } from './tail.js';
 export type { RawLine } from './lines.js';
@@ -33,6 +39,8 @@ export { CHECKPOINT_FILE, type CheckpointEntry, type CheckpointState } from './c
 const MIN_COPY_FINGERPRINT_BYTES = 16;
 /** Content seen before a truncation is remembered this long, to recognise its copy. */
 const HISTORY_TTL_MS = 10 * 60_000;
+/** Released files whose counters metrics() still reports. */
+const MAX_RELEASED_METRICS = 100;
 /** Chunks read from one file before giving others a turn. */
 const CHUNKS_PER_TURN = 4;
 
@@ -434,6 +442,13 @@ export class FileSource implements AsyncIterable<FileBatch> {
     this.unacked++;
     const ack = new Acknowledgement((outcome) => this.onAck(outcome, settles, b));
     const batch: FileBatch = { records: b.records, bytes: b.bytes, ack };
+    batch.positions = [...b.marks].map(([tail, end]) => ({
+      path: tail.path,
+      dev: tail.identity.dev,
+      ino: tail.identity.ino,
+      fingerprint: { ...tail.fingerprint },
+      offset: end,
+    }));
     if (this.options.keepLines) batch.lines = b.lines;
     this.queue.push(batch);
     const waiter = this.pullWaiter;
@@ -465,7 +480,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
     if (!this.store) return Promise.resolve();
     const entries: CheckpointEntry[] = [];
     for (const tail of this.tails.values()) {
-      if (tail.stalled && tail.hasInflight) continue;
+      // A stalled file (rejected batch) keeps its entry: its offset stops before that batch.
       entries.push({
         path: tail.path,
         dev: tail.identity.dev,
@@ -582,6 +597,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
     this.tails.delete(tail.key);
     if (this.byPath.get(tail.path) === tail) this.byPath.delete(tail.path);
     this.released.push(tail.metrics);
+    // Keep the counters of recently released files only: rotation goes on for months.
+    if (this.released.length > MAX_RELEASED_METRICS) this.released.shift();
     void tail.close();
     this.log.info({ file: tail.path, offset: tail.readPos }, 'File released.');
     void this.saveCheckpoint();

@@ -25,6 +25,21 @@ export interface SourceLine extends RawLine {
 /** A batch from the file source; `lines` is there when `keepLines` is set, one per record. */
 export interface FileBatch extends Batch {
   lines?: SourceLine[];
+  /**
+   * Where each file's checkpoint moves once this batch (and those before it) is acknowledged:
+   * identity and offset per file. A sink that makes batches durable itself (the ship spool)
+   * keeps these so that a restart can resume past what it already holds.
+   */
+  positions?: CheckpointPosition[];
+}
+
+/** A file's identity and an offset in it, as kept in checkpoints. */
+export interface CheckpointPosition {
+  path: string;
+  dev: number;
+  ino: number;
+  fingerprint: { bytes: number; hash: string };
+  offset: number;
 }
 
 export interface FileSourceOptions {
