@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runAction } from './run-action.js';
+import { addRedactOptions, redactorFromFlags, type RedactFlags } from './redact-options.js';
 import { ConfigError } from '../errors.js';
 import { FORMATS, type Format, type LogRecord } from '../record/record.js';
 import type { Batch } from '../record/batch.js';
@@ -23,7 +24,7 @@ import { openStoreWriter } from '../store/writer.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { parseDurationMs, parsePositiveInt, parseSizeBytes } from '../util/units.js';
 
-interface CaptureFlags {
+interface CaptureFlags extends RedactFlags {
   path: string[];
   excludePath: string[];
   startAt: string;
@@ -58,8 +59,7 @@ interface Destination {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function register(program: Command): void {
-  program
-    .command('capture')
+  addRedactOptions(program.command('capture'))
     .description('Follow log files live through rotation and restarts; filter, tag and emit')
     .requiredOption(
       '--path <glob>',
@@ -186,6 +186,7 @@ async function deliver(batch: Batch, sinks: Destination[]): Promise<void> {
 
 async function capture(flags: CaptureFlags): Promise<number> {
   const log = componentLogger('capture');
+  const redactor = redactorFromFlags(flags);
   const source = createFileSource(sourceOptions(flags));
   const sinks = await destinations(flags);
   const stop = () => void source.stop();
@@ -198,6 +199,7 @@ async function capture(flags: CaptureFlags): Promise<number> {
     // Said on stderr whatever the log level: scripts and tests wait for this line.
     process.stderr.write(`sluice capture: following ${source.metrics().length} files\n`);
     for await (const batch of source) {
+      redactor?.redactBatch(batch.records);
       await deliver(batch, sinks);
       // Wait for the checkpoint, so a crash can repeat at most the batch just delivered.
       await source.checkpointed();

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
+import type { LogRecord } from '../record/record.js';
 import { readRedactKey, type RedactMode } from '../transforms/redact/pseudonym.js';
 import { createRedactor, type Redactor } from '../transforms/redact/redactor.js';
 import { loadRules } from '../transforms/redact/rules.js';
@@ -16,7 +17,7 @@ export interface RedactFlags {
 
 export function addRedactOptions(command: Command): Command {
   return command
-    .option('--redact <preset>', 'remove patient identifiers before sending: hipaa')
+    .option('--redact <preset>', 'remove patient identifiers from every record first: hipaa')
     .option('--redact-rules <file>', 'YAML redaction rules (docs/redact.md); implies --redact')
     .option('--redact-mode <mode>', 'mask ([REDACTED:KIND]) or hash (keyed pseudonym)', 'mask')
     .option('--redact-key <file>', 'HMAC key for --redact-mode hash (mode 0600, 16+ bytes)');
@@ -39,4 +40,18 @@ export function redactorFromFlags(flags: RedactFlags): Redactor | undefined {
     mode: mode as RedactMode,
     key: flags.redactKey ? readRedactKey(flags.redactKey) : undefined,
   });
+}
+
+/** A sink whose records are redacted before they are appended (serve: before the store). */
+export function redactingSink<
+  S extends { append(records: LogRecord[], options?: A): Promise<R>; close(): Promise<void> },
+  A,
+  R,
+>(sink: S, redactor: Redactor | undefined): Pick<S, 'append' | 'close'> {
+  if (!redactor) return sink;
+  return {
+    append: (records: LogRecord[], options?: A) =>
+      sink.append(redactor.redactBatch(records), options),
+    close: () => sink.close(),
+  };
 }

@@ -15,8 +15,10 @@ import { parseDurationMs } from '../util/units.js';
 import { runAction } from './run-action.js';
 import { addStoreOptions, readStoreOptions, type StoreFlags } from './store.js';
 import { addServeTlsOptions, startServeTls, type ServeTlsFlags } from './tls-options.js';
+import { addRedactOptions, redactingSink, redactorFromFlags } from './redact-options.js';
+import type { RedactFlags } from './redact-options.js';
 
-interface ServeOptions extends ServeFlags, ServeTlsFlags, Partial<StoreFlags> {
+interface ServeOptions extends ServeFlags, ServeTlsFlags, RedactFlags, Partial<StoreFlags> {
   tcp?: string;
   store: string;
   config?: string;
@@ -46,7 +48,7 @@ export function register(program: Command): void {
     .option('--summary-interval <duration>', 'period of the summary log line; 0 = none', '60s')
     .option('--drain-timeout <duration>', 'longest graceful drain on SIGTERM', '10s');
   addStoreOptions(command);
-  addServeTlsOptions(command).action(runAction('serve', serve));
+  addRedactOptions(addServeTlsOptions(command)).action(runAction('serve', serve));
 }
 
 async function serve(opts: ServeOptions): Promise<number> {
@@ -63,10 +65,11 @@ async function serve(opts: ServeOptions): Promise<number> {
   const drainTimeoutMs = parseDurationMs(opts.drainTimeout, '--drain-timeout');
   const metricsAt = opts.metrics ? parseHostPort(opts.metrics, '--metrics') : undefined;
   const parse = { timezone: opts.timezone };
+  const redactor = redactorFromFlags(opts);
 
   const sink = await openStoreWriter(opts.store, storeOptions);
   const collector = createCollector({
-    sink,
+    sink: redactingSink(sink, redactor),
     settings,
     logger: log,
     summaryIntervalMs,
