@@ -303,6 +303,8 @@ const PAD2: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(
 const PAD3: string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 let cachedDay = NaN;
 let cachedPrefix = '';
+let lastInstant = NaN;
+let lastText = '';
 
 /**
  * Formats epoch ms per SCHEMA.md (`2026-03-01T08:15:02.120Z`); out-of-range instants fall back
@@ -312,6 +314,8 @@ export function isoMs(epochMs: number, fallbackMs: number): string {
   // Years outside 0000-9999 have no RFC 3339 form.
   const ok = epochMs >= -62_167_219_200_000 && epochMs <= 253_402_300_799_999;
   const t = ok ? Math.floor(epochMs) : fallbackMs;
+  // Consecutive lines often share the instant (access logs have whole seconds).
+  if (t === lastInstant) return lastText;
   const day = Math.floor(t / 86_400_000);
   if (day !== cachedDay) {
     cachedDay = day;
@@ -324,5 +328,7 @@ export function isoMs(epochMs: number, fallbackMs: number): string {
   rest -= m * 60_000;
   const sec = Math.floor(rest / 1000);
   const ms = rest - sec * 1000;
-  return cachedPrefix + PAD2[h] + ':' + PAD2[m] + ':' + PAD2[sec] + '.' + PAD3[ms] + 'Z';
+  lastInstant = t;
+  lastText = cachedPrefix + PAD2[h] + ':' + PAD2[m] + ':' + PAD2[sec] + '.' + PAD3[ms] + 'Z';
+  return lastText;
 }
