@@ -120,7 +120,7 @@ function measure(cmd, args, opts = {}) {
   const haveTime = existsSync('/usr/bin/time');
   const start = process.hrtime.bigint();
   const r = haveTime
-    ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    ? spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
         stdio: ['ignore', opts.discard ? 'ignore' : 'pipe', 'pipe'],
         maxBuffer: 256 << 20,
         env: { ...process.env, NO_COLOR: '1' },
@@ -128,8 +128,12 @@ function measure(cmd, args, opts = {}) {
     : spawnSync(cmd, args, { stdio: ['ignore', opts.discard ? 'ignore' : 'pipe', 'pipe'] });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const stderr = r.stderr?.toString() ?? '';
-  const rssKb = haveTime ? Number(stderr.trim().split('\n').pop()) : NaN;
-  return { seconds, rssMb: rssKb / 1024, status: r.status, stdout: r.stdout?.toString() ?? '' };
+  const [rssKb, user, sys] = haveTime
+    ? (stderr.trim().split('\n').pop() ?? '').split(' ').map(Number)
+    : [NaN, NaN, NaN];
+  const cpuSeconds = user + sys;
+  const out = r.stdout?.toString() ?? '';
+  return { seconds, cpuSeconds, rssMb: rssKb / 1024, status: r.status, stdout: out };
 }
 
 const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -141,6 +145,10 @@ function report(group, name, bytes, m, answer) {
     name,
     seconds: +m.seconds.toFixed(3),
     mb_per_second: +(bytes / 1e6 / m.seconds).toFixed(1),
+    cpu_seconds: Number.isFinite(m.cpuSeconds) ? +m.cpuSeconds.toFixed(2) : null,
+    mb_per_cpu_second: Number.isFinite(m.cpuSeconds)
+      ? +(bytes / 1e6 / Math.max(m.cpuSeconds, 0.01)).toFixed(1)
+      : null,
     peak_rss_mb: Number.isFinite(m.rssMb) ? +m.rssMb.toFixed(1) : null,
     answer,
   };
@@ -148,7 +156,8 @@ function report(group, name, bytes, m, answer) {
   const rss = f.peak_rss_mb === null ? '' : `  peak RSS ${f.peak_rss_mb} MB`;
   console.log(
     `${group.padEnd(12)} ${name.padEnd(26)} ${String(f.mb_per_second).padStart(8)} MB/s` +
-      `  ${String(f.seconds).padStart(7)} s${rss}  answer ${answer}`,
+      `  ${String(f.seconds).padStart(7)} s  (${f.mb_per_cpu_second} MB per CPU s)${rss}` +
+      `  answer ${answer}`,
   );
   return f;
 }
@@ -158,6 +167,8 @@ function ratio(group, a, b, target) {
   const fb = figures.find((f) => f.group === group && f.name === b);
   if (!fa || !fb) return undefined;
   const x = +(fb.seconds / fa.seconds).toFixed(2);
+  const cpu =
+    fa.cpu_seconds && fb.cpu_seconds ? +(fb.cpu_seconds / fa.cpu_seconds).toFixed(2) : null;
   const agree = String(fa.answer) === String(fb.answer) ? '' : '  (ANSWERS DIFFER)';
   console.log(
     `${group.padEnd(12)} ${a} vs ${b}: ${x}× the speed${target ? ` (target ${target})` : ''}${agree}`,

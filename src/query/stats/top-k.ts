@@ -18,6 +18,14 @@ interface Counter extends TopEntry {
 /** Default number of counters kept per field: exact up to this many distinct values. */
 export const DEFAULT_TOP_CAPACITY = 10_000;
 
+/**
+ * A string that does not share memory with the text it was cut from. V8 keeps a slice of a
+ * long string as a view on it, so a kept value could pin a whole 4 MiB input block.
+ */
+function ownCopy(value: string): string {
+  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
+}
+
 export class TopK {
   private readonly index = new Map<string, Counter>();
   private readonly heap: Counter[] = [];
@@ -42,6 +50,7 @@ export class TopK {
       this.siftDown(hit.slot);
       return;
     }
+    value = ownCopy(value);
     if (this.heap.length < this.capacity) {
       const c: Counter = { value, count: 1, error: 0, slot: this.heap.length };
       this.heap.push(c);
