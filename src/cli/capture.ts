@@ -109,6 +109,9 @@ function sourceOptions(flags: CaptureFlags): FileSourceOptions {
       `--format: "${flags.format}" is not a format; use auto or one of ${FORMATS.join(', ')}.`,
     );
   }
+  if (flags.path.length === 0) {
+    throw new ConfigError('--path: give at least one glob of files to follow.');
+  }
   const rules: TagRule[] = flags.tag.map(parseTagFlag);
   if (flags.rules) rules.push(...loadTagRules(flags.rules));
   const opts: FileSourceOptions = {
