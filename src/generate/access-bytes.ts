@@ -46,7 +46,7 @@ export class AccessByteWriter {
   }
 
   /** Writes the line and its newline at `at`; returns the offset after it. */
-  write(ev: GenEvent, buf: Uint8Array, at: number): number {
+  write(ev: GenEvent, buf: Buffer, at: number): number {
     const r = ev.request;
     let o = putAscii(buf, at, r.clientIp);
     buf[o++] = 32;
@@ -86,7 +86,7 @@ export class AccessByteWriter {
   }
 }
 
-function put(buf: Uint8Array, at: number, piece: Uint8Array): number {
+function put(buf: Buffer, at: number, piece: Uint8Array): number {
   buf.set(piece, at);
   return at + piece.length;
 }
@@ -95,14 +95,15 @@ function put(buf: Uint8Array, at: number, piece: Uint8Array): number {
  * Copies an ASCII string byte by byte: cheaper than a cache lookup for values that change
  * from line to line (addresses, paths, referrers), which would need hashing each time.
  */
-function putAscii(buf: Uint8Array, at: number, s: string): number {
+function putAscii(buf: Buffer, at: number, s: string): number {
   const n = s.length;
+  if (n > 24) return at + buf.write(s, at, 'latin1');
   for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
   return at + n;
 }
 
 /** Writes a non-negative integer in decimal. */
-function putInt(buf: Uint8Array, at: number, n: number): number {
+function putInt(buf: Buffer, at: number, n: number): number {
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
   let o = at + digits;
