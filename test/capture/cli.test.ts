@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers.js';
 import { readBatchFiles, sleep, startCapture, waitUntil } from './util.js';
@@ -125,6 +125,53 @@ test('capture - --out DIR writes whole NDJSON batch files at --batch-size', asyn
     assert.equal(lines.length, 20);
     assert.equal(await run.stop(), 0);
     assert.equal(readBatchFiles(out).lines.length, 25, 'the rest is written at exit');
+  } finally {
+    if (run.child.exitCode === null) await run.kill();
+    dir.cleanup();
+  }
+});
+
+test('capture - a Java trace is one record; a deleted and re-created file is read anew', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  writeFileSync(path, '');
+  const run = await startCapture([
+    '--path',
+    path,
+    '--multiline-start',
+    '^\\d{4}-',
+    '--format',
+    'text',
+    '--batch-wait',
+    '100ms',
+    '--multiline-timeout',
+    '300ms',
+  ]);
+  try {
+    appendFileSync(
+      path,
+      [
+        '2024-05-01 10:00:00,000 ERROR Request failed',
+        'java.lang.IllegalStateException: boom',
+        '\tat com.example.A.run(A.java:10)',
+        '\tat com.example.B.call(B.java:20)',
+        'Caused by: java.io.IOException: disk',
+        '\t... 3 more',
+        '2024-05-01 10:00:01,000 INFO next',
+        '',
+      ].join('\n'),
+    );
+    await run.waitRecords(2);
+    assert.match(String(run.records[0].message), /Request failed[\s\S]*\.\.\. 3 more$/);
+    assert.match(String(run.records[1].message), /INFO next$/);
+    unlinkSync(path);
+    await sleep(1200);
+    writeFileSync(path, '2024-05-01 10:00:02,000 INFO again\n');
+    await run.waitRecords(3);
+    await sleep(300);
+    assert.equal(await run.stop(), 0);
+    assert.equal(run.records.length, 3);
+    assert.match(String(run.records[2].message), /INFO again$/);
   } finally {
     if (run.child.exitCode === null) await run.kill();
     dir.cleanup();
