@@ -59,7 +59,7 @@ test('case 13 - a last line without newline is emitted after the timeout, not be
   }
 });
 
-test('case 13 - bytes appended before the timeout belong to the same line (variant B)', async () => {
+test('case 13 - bytes appended before the timeout join the same line (variant B)', async () => {
   const dir = tempDir();
   const path = join(dir.path, 'input.log');
   copyFileSync(fixture('cases', '13-last-line-without-newline', 'input.log'), path);
@@ -133,7 +133,7 @@ const seqLines = (from: number, to: number) => {
   return s;
 };
 
-test('case 14 - copytruncate rotation: every seq once, across a restart and fast regrowth', async () => {
+test('case 14 - copytruncate: every seq once, across a restart and fast regrowth', async () => {
   const dir = tempDir();
   const logs = join(dir.path, 'logs');
   mkdirSync(logs);

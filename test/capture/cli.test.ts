@@ -131,7 +131,7 @@ test('capture - --out DIR writes whole NDJSON batch files at --batch-size', asyn
   }
 });
 
-test('capture - a Java trace is one record; a deleted and re-created file is read anew', async () => {
+test('capture - a Java trace is one record; a deleted, re-created file is read anew', async () => {
   const dir = tempDir();
   const path = join(dir.path, 'app.log');
   writeFileSync(path, '');

@@ -91,7 +91,7 @@ test('tailer - rename rotation while writing fast: the old file is read to its e
   }
 });
 
-test('tailer - copytruncate while writing fast: each line once, the copy is not re-read', async () => {
+test('tailer - copytruncate while writing fast: each line once, copy not re-read', async () => {
   const dir = tempDir();
   const path = join(dir.path, 'app.log');
   writeFileSync(path, '');
