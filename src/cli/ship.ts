@@ -12,6 +12,7 @@ import { makeBatch } from '../record/batch.js';
 import type { LogRecord } from '../record/record.js';
 import { FORMATS, type Format } from '../record/record.js';
 import { createShipper, type Shipper, type ShipProtocol } from '../sinks/ship.js';
+import { mergeSpooledPositions } from '../sinks/spool-positions.js';
 import { createFileSource, type FileSource } from '../sources/file/index.js';
 import { openInput } from '../sources/input.js';
 import { componentLogger } from '../telemetry/logger.js';
@@ -147,13 +148,18 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
   const telemetry = await startHealth(flags.health, shipper);
   log.info({ to: flags.to, shipper_id: shipper.shipperId, inputs }, 'Shipping.');
 
+  const stateDir = flags.stateDir ?? flags.spool;
+  if (flags.spool && stateDir && inputs[0] !== '-') {
+    // Lines the spool already holds (or delivered) are not read again under new sequences.
+    await mergeSpooledPositions(stateDir, shipper.spooledPositions(), log);
+  }
   const run =
     inputs[0] === '-'
       ? new StdinRun(shipper, { format })
       : new FileRun(shipper, inputs, {
           format,
           startAt,
-          stateDir: flags.stateDir ?? flags.spool,
+          stateDir,
           once: Boolean(flags.once),
           batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
           batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),

@@ -41,7 +41,7 @@ export interface FrameSessionLimits {
 export const DEFAULT_SESSION_LIMITS: FrameSessionLimits = {
   maxFrameBytes: 16 << 20,
   maxBatchBytes: 64 << 20,
-  window: 16,
+  window: 64,
 };
 
 const duplicates = counter(

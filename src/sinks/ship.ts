@@ -21,6 +21,7 @@ import {
   type OutgoingBatch,
 } from '../net/frame-client.js';
 import { Spool, type SpoolEntry, type WhenFull } from './spool.js';
+import type { CheckpointPosition, FileBatch } from '../sources/file/options.js';
 import { counter, gauge, histogram } from '../telemetry/metrics.js';
 import { componentLogger } from '../telemetry/logger.js';
 
@@ -82,6 +83,11 @@ export interface Shipper {
   flush(): Promise<void>;
   close(): Promise<void>;
   status(): ShipperStatus;
+  /**
+   * With a disk spool: per input file, the furthest position of the batches the spool took
+   * (held or acknowledged). Merge into the tailer's checkpoints before it starts.
+   */
+  spooledPositions(): CheckpointPosition[];
   /** Called with each change of the auto codec setting and its reason. */
   onCodecChange?: (from: Setting, to: Setting, reason: string) => void;
 }
@@ -122,6 +128,12 @@ interface Pending {
   records: LogRecord[];
   bytes: number;
   acks: Acknowledgement[];
+  /** Furthest position per input file (key dev:ino) of the records taken. */
+  positions: Map<string, CheckpointPosition>;
+}
+
+function emptyPending(): Pending {
+  return { records: [], bytes: 0, acks: [], positions: new Map() };
 }
 
 /** Something that sends spool entries and resolves when each is acknowledged. */
@@ -144,7 +156,7 @@ class ShipperImpl implements Shipper {
   private readonly transport: Transport;
   private readonly auto?: AutoController;
   private setting: Setting;
-  private pending: Pending = { records: [], bytes: 0, acks: [] };
+  private pending: Pending = emptyPending();
   private timer?: NodeJS.Timeout;
   /** Cuts run one after another, in order, so sequences follow input order. */
   private chain: Promise<void> = Promise.resolve();
@@ -252,6 +264,9 @@ class ShipperImpl implements Shipper {
     for (const r of batch.records) p.records.push(r);
     p.bytes += batch.bytes;
     p.acks.push(batch.ack);
+    for (const pos of (batch as FileBatch).positions ?? []) {
+      p.positions.set(`${pos.dev}:${pos.ino}`, pos);
+    }
     if (p.records.length >= this.opts.batchRecords || p.bytes >= this.opts.batchBytes) {
       return this.cut();
     }
@@ -267,7 +282,7 @@ class ShipperImpl implements Shipper {
     clearTimeout(this.timer);
     this.timer = undefined;
     const taken = this.pending;
-    this.pending = { records: [], bytes: 0, acks: [] };
+    this.pending = emptyPending();
     if (taken.records.length === 0 && taken.acks.length === 0) return this.chain;
     this.chain = this.chain.then(() => this.spoolBatch(taken));
     return this.chain;
@@ -293,6 +308,7 @@ class ShipperImpl implements Shipper {
       uncompressedBytes: raw.length,
       records: taken.records.length,
       createdAt: Date.now(),
+      positions: taken.positions.size > 0 ? [...taken.positions.values()] : undefined,
     };
     await this.spool.put(entry);
     this.counts.rawBytes += raw.length;
@@ -384,6 +400,10 @@ class ShipperImpl implements Shipper {
     await this.transport.stop();
     this.spool.close();
     m.connected.set(0);
+  }
+
+  spooledPositions(): CheckpointPosition[] {
+    return this.spool.spooledPositions();
   }
 
   status(): ShipperStatus {

@@ -4,6 +4,12 @@
 // acknowledged. The directory also keeps the shipper's identity and its sequence numbers,
 // which must never be reused: a reused sequence would make the collector drop new records
 // as repeats. Sequences are reserved on disk in blocks before they are handed out.
+//
+// Each entry also records how far into each input file its records reach. A file's checkpoint
+// (written by the tailer after the spool took a batch) can lag behind the spool when the
+// shipper is killed in between; the positions kept here, in entries and in positions.json for
+// entries already acknowledged, let the next start resume past everything the spool held, so
+// no line is read and sent again under a new identity.
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,7 +21,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { syncDir } from '../sources/file/checkpoint.js';
+import type { CheckpointPosition } from '../sources/file/options.js';
+import { basename, join } from 'node:path';
 import { ConfigError, IoError } from '../errors.js';
 import { crc32 } from '../codec/crc32.js';
 import type { CodecName } from '../framing/frame.js';
@@ -30,6 +38,8 @@ export interface SpoolEntry {
   records: number;
   /** Epoch ms when the batch entered the spool. */
   createdAt: number;
+  /** How far into each input file the records of this batch (and those before it) reach. */
+  positions?: CheckpointPosition[];
 }
 
 export interface SpoolOptions {
@@ -44,6 +54,9 @@ export interface SpoolOptions {
 
 const SEQUENCE_BLOCK = 10_000;
 const STATE_FILE = 'state.json';
+const POSITIONS_FILE = 'positions.json';
+/** Files remembered in positions.json; the least recently advanced are forgotten first. */
+const MAX_POSITIONS = 10_000;
 const LOCK_FILE = 'lock';
 const SUFFIX = '.batch';
 
@@ -64,6 +77,10 @@ export class Spool {
   readonly recovered: SpoolEntry[] = [];
   /** Files that could not be read at open (torn writes), moved aside. */
   readonly corrupt: string[] = [];
+  /** Positions of acknowledged entries, as saved in positions.json (key dev:ino). */
+  private readonly acked = new Map<string, CheckpointPosition>();
+  private positionsWrite: Promise<void> = Promise.resolve();
+  private positionsDirty = false;
 
   constructor(private readonly options: SpoolOptions) {
     if (!options.dir) {
@@ -84,6 +101,7 @@ export class Spool {
     this.shipperId = state.shipper_id;
     this.next = state.reserved_until;
     this.reservedUntil = state.reserved_until;
+    for (const p of readPositions(dir)) this.acked.set(positionKey(p), p);
     this.load(dir);
     for (const e of this.recovered) this.next = Math.max(this.next, e.sequence + 1);
     this.reserve();
@@ -140,8 +158,46 @@ export class Spool {
     if (!entry) return;
     this.entries.delete(sequence);
     this.bytesHeld -= entry.payload.length;
-    if (this.options.dir) await unlink(entryPath(this.options.dir, sequence)).catch(() => {});
+    const dir = this.options.dir;
+    if (dir) {
+      // The entry's positions must stay on disk after the entry file is gone.
+      if (entry.positions?.length) await this.savePositions(entry.positions);
+      await unlink(entryPath(dir, sequence)).catch(() => {});
+    }
     for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /**
+   * Per input file (key dev:ino), the furthest position of any batch this spool took, held
+   * or already acknowledged: where the tailer may resume without reading anything twice.
+   */
+  spooledPositions(): CheckpointPosition[] {
+    const out = new Map(this.acked);
+    const held = [...this.entries.values()].sort((a, b) => a.sequence - b.sequence);
+    for (const e of held) for (const p of e.positions ?? []) out.set(positionKey(p), p);
+    return [...out.values()];
+  }
+
+  /** Merges positions into positions.json; concurrent calls share one write. */
+  private savePositions(positions: CheckpointPosition[]): Promise<void> {
+    for (const p of positions) {
+      const key = positionKey(p);
+      this.acked.delete(key); // re-inserted last: the map's order is least recent first
+      this.acked.set(key, p);
+    }
+    while (this.acked.size > MAX_POSITIONS) {
+      this.acked.delete(this.acked.keys().next().value as string);
+    }
+    if (this.positionsDirty) return this.positionsWrite;
+    this.positionsDirty = true;
+    const dir = this.options.dir as string;
+    this.positionsWrite = this.positionsWrite.then(async () => {
+      this.positionsDirty = false;
+      await writeAtomic(dir, POSITIONS_FILE, [
+        Buffer.from(JSON.stringify([...this.acked.values()]) + '\n'),
+      ]);
+    });
+    return this.positionsWrite;
   }
 
   has(sequence: number): boolean {
@@ -245,24 +301,65 @@ async function writeEntry(dir: string, entry: SpoolEntry): Promise<void> {
     created_at: entry.createdAt,
     payload_bytes: entry.payload.length,
     crc32: crc32(entry.payload),
+    positions: entry.positions,
   };
-  const path = entryPath(dir, entry.sequence);
+  const name = basename(entryPath(dir, entry.sequence));
+  await writeAtomic(dir, name, [Buffer.from(JSON.stringify(header) + '\n'), entry.payload]);
+}
+
+/**
+ * Writes a file atomically and durably: temporary name, fsync, rename, then an fsync of the
+ * directory (without it the rename may not survive a power loss, only a crash).
+ */
+async function writeAtomic(dir: string, name: string, parts: Buffer[]): Promise<void> {
+  const path = join(dir, name);
   const tmp = `${path}.tmp`;
   const file = await open(tmp, 'w');
   try {
-    await file.writev([Buffer.from(JSON.stringify(header) + '\n'), entry.payload]);
+    await file.writev(parts);
     await file.datasync();
   } finally {
     await file.close();
   }
   await rename(tmp, path);
+  await syncDir(dir);
+}
+
+function positionKey(p: { dev: number; ino: number }): string {
+  return `${p.dev}:${p.ino}`;
+}
+
+function isPosition(v: unknown): v is CheckpointPosition {
+  const p = v as CheckpointPosition;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.path === 'string' &&
+    Number.isSafeInteger(p.dev) &&
+    Number.isSafeInteger(p.ino) &&
+    Number.isSafeInteger(p.offset) &&
+    typeof p.fingerprint === 'object' &&
+    p.fingerprint !== null &&
+    Number.isSafeInteger(p.fingerprint.bytes) &&
+    typeof p.fingerprint.hash === 'string'
+  );
+}
+
+/** positions.json of an earlier run; a missing or torn file holds nothing. */
+function readPositions(dir: string): CheckpointPosition[] {
+  try {
+    const value: unknown = JSON.parse(readFileSync(join(dir, POSITIONS_FILE), 'utf8'));
+    return Array.isArray(value) ? value.filter(isPosition) : [];
+  } catch {
+    return [];
+  }
 }
 
 function readEntry(path: string): SpoolEntry | undefined {
   try {
     const bytes = readFileSync(path);
     const nl = bytes.indexOf(0x0a);
-    const h = JSON.parse(bytes.subarray(0, nl).toString('utf8')) as Record<string, number | string>;
+    const h = JSON.parse(bytes.subarray(0, nl).toString('utf8')) as Record<string, unknown>;
     const payload = bytes.subarray(nl + 1);
     if (payload.length !== h.payload_bytes || crc32(payload) !== h.crc32) return undefined;
     return {
@@ -272,6 +369,7 @@ function readEntry(path: string): SpoolEntry | undefined {
       uncompressedBytes: Number(h.uncompressed_bytes),
       records: Number(h.records),
       createdAt: Number(h.created_at),
+      positions: Array.isArray(h.positions) ? h.positions.filter(isPosition) : undefined,
     };
   } catch {
     return undefined;
