@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { StoreError } from '../errors.js';
 import {
   BLOCK_FLAG_GZIP,
+  BLOCK_FLAG_SORTED,
   BLOCK_MAGIC,
   COMPRESSED_EXT,
   DATA_EXT,
@@ -91,13 +92,17 @@ export function compressSegmentSync(
       const raw = Buffer.concat(group.map((b) => b.payload));
       const meta = {
         records: 0,
-        flags: BLOCK_FLAG_GZIP,
+        flags: BLOCK_FLAG_GZIP | BLOCK_FLAG_SORTED,
         minTs: Infinity,
         maxTs: -Infinity,
         rawBytes: raw.length,
         batchIds: [] as string[],
       };
       for (const b of group) {
+        // Still in order when every block is, and each starts where the one before ended.
+        if (!(b.flags & BLOCK_FLAG_SORTED) || (b.records > 0 && b.minTs < meta.maxTs)) {
+          meta.flags &= ~BLOCK_FLAG_SORTED;
+        }
         meta.records += b.records;
         if (b.records > 0) {
           meta.minTs = Math.min(meta.minTs, b.minTs);

@@ -1,10 +1,13 @@
 // Turns one batch of records into one block: the NDJSON payload, its time range and the
 // per-level/service/day counts for the segment index, in a single pass over the records.
+// The payload goes straight into one Buffer (one UTF-8 write per record, no concatenation),
+// taken from a small pool that the writer refills once a block's write has returned, so a
+// steady stream of appends does not allocate (and make V8 collect) megabytes per batch.
 
 import { InputError } from '../errors.js';
 import { encodeRecord } from '../record/json.js';
 import { isLevel, type LogRecord } from '../record/record.js';
-import type { BlockMeta } from './format.js';
+import { BLOCK_FLAG_SORTED, type BlockMeta } from './format.js';
 import { emptyLevels, type BatchFacts } from './segment-index.js';
 
 export interface EncodedBatch {
@@ -17,11 +20,16 @@ export interface EncodedBatch {
 let lastPrefix = '';
 let lastPrefixMs = 0;
 
+function digit(ts: string, i: number): number {
+  const d = ts.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : NaN;
+}
+
 /** Epoch ms of a record timestamp; NaN when it is not a time. */
 export function timestampMs(ts: string): number {
   if (ts.length === 24 && ts.charCodeAt(23) === 90 && ts.charCodeAt(19) === 46) {
-    if (ts.startsWith(lastPrefix) && lastPrefix.length === 19) {
-      const ms = +ts.slice(20, 23);
+    if (lastPrefix.length === 19 && ts.startsWith(lastPrefix)) {
+      const ms = digit(ts, 20) * 100 + digit(ts, 21) * 10 + digit(ts, 22);
       if (ms >= 0) return lastPrefixMs + ms;
     }
     const whole = Date.parse(ts);
@@ -34,6 +42,39 @@ export function timestampMs(ts: string): number {
   return Date.parse(ts);
 }
 
+// --- payload buffers ---------------------------------------------------------------------------
+
+const POOL_SIZE = 24;
+/** Buffers above this are not kept: a rare huge batch should not pin its memory. */
+const POOL_MAX_BYTES = 16 * 1024 * 1024;
+const pool: Buffer[] = [];
+
+function takeBuffer(bytes: number): Buffer {
+  for (let i = pool.length - 1; i >= 0; i--) {
+    if (pool[i].length >= bytes) {
+      const b = pool[i];
+      pool[i] = pool[pool.length - 1];
+      pool.pop();
+      return b;
+    }
+  }
+  return Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024));
+}
+
+/**
+ * Gives a payload's memory back for reuse. Only for payloads from encodeBatch whose bytes
+ * nobody reads any more (the writer calls it once the write has returned).
+ */
+export function releasePayload(payload: Buffer): void {
+  const bytes = payload.buffer.byteLength;
+  // Own memory only: Node's shared slab for small buffers is far below 64 KiB.
+  if (bytes < 64 * 1024 || bytes > POOL_MAX_BYTES || pool.length >= POOL_SIZE) return;
+  pool.push(Buffer.from(payload.buffer, 0, bytes));
+}
+
+// --- encoding ----------------------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
 let avgLineBytes = 256;
 
 export function encodeBatch(records: LogRecord[], batchIds: string[]): EncodedBatch {
@@ -42,49 +83,58 @@ export function encodeBatch(records: LogRecord[], batchIds: string[]): EncodedBa
   const days = new Map<string, number>();
   let minTs = Infinity;
   let maxTs = -Infinity;
-  // Lines are written straight into one buffer: one UTF-8 pass, no string concatenation.
-  let buf = Buffer.allocUnsafe(Math.max(4096, records.length * avgLineBytes * 1.25));
+  let buf = takeBuffer(Math.ceil(records.length * avgLineBytes * 1.25) + 4096);
   let at = 0;
-  let day = '';
+  // Runs of one day and of one service are counted, and looked up once per run.
+  let dayStart = NaN;
   let dayCount = 0;
+  let service: string | undefined;
+  let serviceCount = 0;
+  let sorted = true;
   for (let i = 0; i < records.length; i++) {
     const rec = records[i];
     const ts = typeof rec.timestamp === 'string' ? timestampMs(rec.timestamp) : NaN;
     if (!Number.isFinite(ts)) {
+      releasePayload(buf);
       throw new InputError(
         `record ${i} of the batch: timestamp ${JSON.stringify(rec.timestamp)} is not a time`,
       );
     }
     if (ts < minTs) minTs = ts;
-    if (ts > maxTs) maxTs = ts;
+    if (ts < maxTs) sorted = false;
+    else maxTs = ts;
     const line = encodeRecord(rec);
     if (at + line.length * 3 + 1 > buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, at + line.length * 3 + 1));
+      const bigger = takeBuffer(Math.max(buf.length * 2, at + line.length * 3 + 1));
       buf.copy(bigger, 0, 0, at);
+      releasePayload(buf);
       buf = bigger;
     }
     at += buf.write(line, at, 'utf8');
     buf[at++] = 10;
     if (isLevel(rec.level)) levels[rec.level]++;
-    if (rec.service !== undefined) services.set(rec.service, (services.get(rec.service) ?? 0) + 1);
-    const d = rec.timestamp.endsWith('Z')
-      ? rec.timestamp.slice(0, 10)
-      : new Date(ts).toISOString().slice(0, 10);
-    if (d !== day) {
-      if (dayCount > 0) days.set(day, (days.get(day) ?? 0) + dayCount);
-      day = d;
+    if (rec.service !== service) {
+      if (service !== undefined) addCount(services, service, serviceCount);
+      service = rec.service;
+      serviceCount = 0;
+    }
+    serviceCount++;
+    if (!(ts >= dayStart && ts < dayStart + DAY_MS)) {
+      if (dayCount > 0) addCount(days, utcDay(dayStart), dayCount);
+      dayStart = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
       dayCount = 0;
     }
     dayCount++;
   }
-  if (dayCount > 0) days.set(day, (days.get(day) ?? 0) + dayCount);
+  if (dayCount > 0) addCount(days, utcDay(dayStart), dayCount);
+  if (service !== undefined) addCount(services, service, serviceCount);
   const payload = buf.subarray(0, at);
   if (records.length > 0) avgLineBytes = Math.ceil(at / records.length);
   return {
     payload,
     meta: {
       records: records.length,
-      flags: 0,
+      flags: sorted ? BLOCK_FLAG_SORTED : 0,
       minTs: records.length ? minTs : 0,
       maxTs: records.length ? maxTs : 0,
       rawBytes: payload.length,
@@ -92,4 +142,12 @@ export function encodeBatch(records: LogRecord[], batchIds: string[]): EncodedBa
     },
     facts: { levels, services, days },
   };
+}
+
+function addCount(map: Map<string, number>, key: string, n: number): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }

@@ -18,6 +18,8 @@ export const MAX_BLOCK_BODY_BYTES = 1024 * 1024 * 1024;
 export const FILE_FLAG_COMPRESSED = 1;
 /** Flags in a block body: the payload is one gzip member. */
 export const BLOCK_FLAG_GZIP = 1;
+/** Flags in a block body: the records are in non-decreasing time order (readers may skip a sort). */
+export const BLOCK_FLAG_SORTED = 2;
 
 export const DATA_EXT = '.seg';
 export const COMPRESSED_EXT = '.sgz';

@@ -9,9 +9,10 @@ import { StoreError } from '../errors.js';
 import { decodeJson } from '../record/json.js';
 import type { LogRecord } from '../record/record.js';
 import { componentLogger } from '../telemetry/logger.js';
-import { FILE_HEADER_BYTES, type DecodedBlock } from './format.js';
+import { BLOCK_FLAG_SORTED, FILE_HEADER_BYTES, type DecodedBlock } from './format.js';
+import { indexLines, mergeByTime, type Piece, type PieceSource } from './merge.js';
 import { storeMetrics } from './metrics.js';
-import { blockPayload, findNextBlock, lineTimestamp, scanBlocks } from './scan.js';
+import { blockPayload, findNextBlock, scanBlocks } from './scan.js';
 import type { SegmentIndex } from './segment-index.js';
 import { listSegments, type SegmentInfo } from './segments.js';
 
@@ -24,6 +25,11 @@ export interface StoreReaderOptions {
   follow?: boolean;
   /** How often follow mode looks for new data (default 200 ms). */
   pollIntervalMs?: number;
+  /**
+   * 'time' (default): records merged by timestamp across segments and sorted within a bounded
+   * window (docs/store.md); 'storage': as stored, segment by segment, block by block.
+   */
+  order?: 'time' | 'storage';
 }
 
 const SEGMENT_NAME = /^(\d{12})\.(seg|sgz|idx)$/;
@@ -70,18 +76,36 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
     const segments = await listSegments(this.dir);
     let lastSeq = 0;
     const tail = this.opts.follow ? segments.pop() : undefined;
-    for (const s of segments) {
-      if (this.stopped) return;
-      yield* this.readSegment(s);
-      lastSeq = s.seq;
+    if (this.opts.order === 'storage') {
+      for (const s of segments) {
+        if (this.stopped) return;
+        for await (const piece of this.readSegment(s)) yield piece.payload;
+      }
+    } else {
+      yield* mergeByTime(this.sources(segments));
     }
+    if (segments.length > 0) lastSeq = segments[segments.length - 1].seq;
     if (!this.opts.follow) return;
     yield* this.followFrom(tail ? tail.seq - 1 : lastSeq);
   }
 
+  /** One merge source per segment that may hold records in range, opened when needed. */
+  private sources(segments: SegmentInfo[]): PieceSource[] {
+    const out: PieceSource[] = [];
+    for (const s of segments) {
+      if (s.index && !this.overlaps(s.index.firstTs, s.index.lastTs)) continue;
+      const firstTs = s.index?.firstTs ?? -Infinity;
+      out.push({
+        firstTs: Math.max(firstTs, this.since),
+        open: () => this.readSegment(s),
+      });
+    }
+    return out;
+  }
+
   // --- one closed (or active, read once) segment -------------------------------------------
 
-  private async *readSegment(s: SegmentInfo, retry = true): AsyncGenerator<Buffer> {
+  private async *readSegment(s: SegmentInfo, retry = true): AsyncGenerator<Piece> {
     if (s.index && !this.overlaps(s.index.firstTs, s.index.lastTs)) return;
     let fh: FileHandle;
     try {
@@ -130,14 +154,14 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
     to: number,
     final: boolean,
     path: string,
-  ): AsyncGenerator<Buffer, number> {
+  ): AsyncGenerator<Piece, number> {
     let at = from;
     for (;;) {
       const scan = scanBlocks(fh, at, to);
       let r = await scan.next();
       while (!r.done) {
-        const lines = this.select(r.value);
-        if (lines) yield lines;
+        const piece = this.select(r.value);
+        if (piece) yield piece;
         r = await scan.next();
       }
       const end = r.value;
@@ -158,23 +182,34 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
     return maxTs >= this.since && minTs <= this.until;
   }
 
-  /** The block's lines within the time range, or undefined when none are. */
-  private select(block: DecodedBlock): Buffer | undefined {
+  /** The block's records within the time range, or undefined when none are. */
+  private select(block: DecodedBlock): Piece | undefined {
     if (block.records === 0 || !this.overlaps(block.minTs, block.maxTs)) return undefined;
     const payload = blockPayload(block);
-    if (block.minTs >= this.since && block.maxTs <= this.until) return payload;
-    const text = payload.toString('utf8');
-    const keep: string[] = [];
-    let from = 0;
-    while (from < text.length) {
-      const nl = text.indexOf('\n', from);
-      const end = nl < 0 ? text.length : nl;
-      const line = text.slice(from, end);
-      const ts = lineTimestamp(line);
-      if (ts >= this.since && ts <= this.until) keep.push(line);
-      from = end + 1;
+    const sorted = (block.flags & BLOCK_FLAG_SORTED) !== 0;
+    if (block.minTs >= this.since && block.maxTs <= this.until) {
+      return { payload, minTs: block.minTs, maxTs: block.maxTs, sorted };
     }
-    return keep.length > 0 ? Buffer.from(keep.join('\n') + '\n', 'utf8') : undefined;
+    // The block straddles a bound: keep its in-range lines (runs of them copied at once).
+    const { starts, ts } = indexLines(payload);
+    const keep: Buffer[] = [];
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    let from = -1;
+    for (let i = 0; i < ts.length; i++) {
+      const inRange = ts[i] >= this.since && ts[i] <= this.until;
+      if (inRange) {
+        if (from < 0) from = starts[i];
+        if (ts[i] < minTs) minTs = ts[i];
+        if (ts[i] > maxTs) maxTs = ts[i];
+      } else if (from >= 0) {
+        keep.push(payload.subarray(from, starts[i]));
+        from = -1;
+      }
+    }
+    if (from >= 0) keep.push(payload.subarray(from, starts[ts.length]));
+    if (keep.length === 0) return undefined;
+    return { payload: keep.length === 1 ? keep[0] : Buffer.concat(keep), minTs, maxTs, sorted };
   }
 
   // --- follow ----------------------------------------------------------------------------
@@ -188,7 +223,7 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
         continue;
       }
       if (next.state === 'closed' || next.state === 'compressed') {
-        yield* this.readSegment(next);
+        for await (const piece of this.readSegment(next)) yield piece.payload;
         lastSeq = next.seq;
         continue;
       }
@@ -217,7 +252,7 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
       const read = this.readRange(fh, offset, size, newer, s.path);
       let r = await read.next();
       while (!r.done) {
-        yield r.value;
+        yield r.value.payload;
         r = await read.next();
       }
       const progressed = r.value > offset;

@@ -4,7 +4,13 @@
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { decodeJson } from '../record/json.js';
-import { BLOCK_FLAG_GZIP, FILE_FLAG_COMPRESSED, FILE_HEADER_BYTES, fileHeader } from './format.js';
+import {
+  BLOCK_FLAG_GZIP,
+  BLOCK_FLAG_SORTED,
+  FILE_FLAG_COMPRESSED,
+  FILE_HEADER_BYTES,
+  fileHeader,
+} from './format.js';
 import { blockPayload, findNextBlock, lineTimestamp, readFileHeader, scanBlocks } from './scan.js';
 import { SegmentStats, hex } from './segment-index.js';
 import { listSegments, type SegmentInfo } from './segments.js';
@@ -102,6 +108,7 @@ function checkPayload(
   if (lines.length !== b.records) {
     problem(`block holds ${lines.length} lines, its header says ${b.records}`, b.offset);
   }
+  let prevTs = -Infinity;
   for (const line of lines) {
     try {
       decodeJson(line);
@@ -114,6 +121,11 @@ function checkPayload(
       problem('a record time is outside its block time range', b.offset);
       return;
     }
+    if (b.flags & BLOCK_FLAG_SORTED && ts < prevTs) {
+      problem('a block marked in time order holds records out of order', b.offset);
+      return;
+    }
+    prevTs = ts;
   }
 }
 

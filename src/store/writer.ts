@@ -10,7 +10,7 @@ import { InputError, StoreError } from '../errors.js';
 import type { LogRecord } from '../record/record.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { Compressor } from './compressor.js';
-import { encodeBatch } from './encode.js';
+import { encodeBatch, releasePayload } from './encode.js';
 import {
   DATA_EXT,
   FILE_HEADER_BYTES,
@@ -196,6 +196,17 @@ export class StoreWriter extends EventEmitter {
     };
   }
 
+  /**
+   * Writes every queued batch and fsyncs now, whatever the policy: every append made before
+   * the call has resolved when it returns.
+   */
+  async flush(): Promise<void> {
+    if (this.failed) throw this.failedError();
+    await this.flushQueue();
+    await this.syncNow();
+    if (this.failed) throw this.failedError();
+  }
+
   /** Flushes and syncs everything, closes the active segment, waits for compression. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -305,6 +316,7 @@ export class StoreWriter extends EventEmitter {
     }
     let offset = seg.size;
     for (const b of taken) {
+      releasePayload(b.buffers[1]);
       seg.stats.addBlock(offset, b.encoded.meta, b.crc);
       seg.stats.addFacts(b.encoded.facts);
       offset += b.buffers[0].length + b.buffers[1].length;
