@@ -170,10 +170,17 @@ function ratio(group, a, b, target) {
   const cpu =
     fa.cpu_seconds && fb.cpu_seconds ? +(fb.cpu_seconds / fa.cpu_seconds).toFixed(2) : null;
   const agree = String(fa.answer) === String(fb.answer) ? '' : '  (ANSWERS DIFFER)';
-  console.log(
-    `${group.padEnd(12)} ${a} vs ${b}: ${x}× the speed${target ? ` (target ${target})` : ''}${agree}`,
-  );
-  return { group, sluice: a, peer: b, speedup: x, target: target ?? null, answers_agree: !agree };
+  const t = target ? ` (target ${target})` : '';
+  console.log(`${group.padEnd(12)} ${a} vs ${b}: ${x}× the speed, ${cpu}× by CPU time${t}${agree}`);
+  return {
+    group,
+    sluice: a,
+    peer: b,
+    speedup: x,
+    cpu_speedup: cpu,
+    target: target ?? null,
+    answers_agree: !agree,
+  };
 }
 
 const firstNumber = (s) => Number((/\d+/.exec(s) ?? ['NaN'])[0]);
