@@ -8,3 +8,4 @@ export * from './parse/index.js';
 export * from './framing/newline.js';
 export * from './sources/input.js';
 export * from './store/index.js';
+export * as generate from './generate/index.js';
