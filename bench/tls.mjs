@@ -1,11 +1,13 @@
 // Benchmark for TLS transport and redaction: raw TLS 1.3 vs plain TCP throughput of NDJSON
 // into a discarding socket server (same run, ratio), TLS handshakes per second, and the
-// redact transform in records per second. BENCH_SCALE (default 1) scales input sizes.
+// redact transform in records per second (wall and per CPU-second, since the machine may be
+// shared), and recall over the generator's labelled healthcare scenario: 100,000 lines per
+// format at scale 1. BENCH_SCALE (default 1) scales input sizes.
 // Uses the build beside SLUICE_CLI (default dist/src/cli/main.js).
 
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,6 +20,7 @@ const scale = Number(process.env.BENCH_SCALE ?? '1');
 const { initCerts } = await load('net/certs.js');
 const { createTlsConnector, listenTls } = await load('net/tls.js');
 const { createRedactor } = await load('transforms/redact/redactor.js');
+const { scoreRedaction } = await load('transforms/redact/score.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-tls-'));
 await initCerts({ dir, hosts: ['127.0.0.1'], days: 2 });
@@ -128,20 +131,47 @@ function redaction() {
     }));
   const r = createRedactor();
   r.redactBatch(make().slice(0, 20_000)); // warm-up
-  const records = make();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < records.length; i += 1000) r.redactBatch(records.slice(i, i + 1000));
+  // Best of three runs: on a shared machine the slowest runs measure the neighbours.
+  let best = { wall: 0, cpu: 0 };
+  for (let run = 0; run < 3; run++) {
+    const records = make();
+    const start = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < records.length; i += 1000) r.redactBatch(records.slice(i, i + 1000));
+    const cpu = process.cpuUsage(cpu0);
+    const wall = n / (Number(process.hrtime.bigint() - start) / 1e9);
+    if (wall > best.wall) best = { wall, cpu: n / ((cpu.user + cpu.system) / 1e6) };
+  }
   return {
-    recordsPerSecond: n / (Number(process.hrtime.bigint() - start) / 1e9),
+    recordsPerSecond: best.wall,
+    recordsPerCpuSecond: best.cpu,
     records: n,
     phiShare: 2 / 5,
   };
+}
+
+/** Recall and out-of-span share over labelled healthcare lines, per format. */
+function recall() {
+  const lines = Math.max(2_000, Math.round(100_000 * scale));
+  const out = {};
+  for (const format of ['json', 'syslog_rfc5424', 'logfmt', 'apache_combined']) {
+    const s = scoreRedaction(createRedactor(), { format, lines, seed: `bench-${format}` });
+    out[format] = {
+      lines,
+      labelled_spans: s.labelled,
+      missed: s.missed,
+      recall_pct: +((100 * (s.labelled - s.missed)) / s.labelled).toFixed(3),
+      outside_label_pct: +((100 * s.outsideChars) / Math.max(1, s.redactedChars)).toFixed(2),
+    };
+  }
+  return out;
 }
 
 const tcp = await tcpRun();
 const tlsResult = await tlsRun();
 const hs = await handshakes();
 const red = redaction();
+const rec = recall();
 clearInterval(timer);
 sample();
 rmSync(dir, { recursive: true, force: true });
@@ -155,9 +185,14 @@ const results = {
   tls_vs_tcp_ratio: +(tlsResult.bytesPerSecond / tcp).toFixed(3),
   handshakes_per_s: Math.round(hs),
   redact_records_per_s: Math.round(red.recordsPerSecond),
+  redact_records_per_cpu_s: Math.round(red.recordsPerCpuSecond),
   redact_records: red.records,
+  redact_recall: rec,
+  load_average_1m: +loadavg()[0].toFixed(1),
   peak_rss_mib: Math.round(peakRss / 2 ** 20),
 };
-for (const [k, v] of Object.entries(results)) console.log(`${k}: ${v}`);
+for (const [k, v] of Object.entries(results)) {
+  console.log(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+}
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'tls.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -23,11 +23,10 @@ export interface CueEntry {
 /** Spaces, `:`, `=`, `#`, quotes, brackets: `patient: "`, `patient_name="`, `"dob":"`. */
 export const DEFAULT_SEPARATOR = `(?:\\.?[\\s:=#"'\\[\\](){}>|,]{1,6}|\\.(?=\\s))(?:on[ \\t]+)?`;
 
-function escapeCue(word: string): string {
-  return word
-    .split(' ')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\/#']/g, '\\$&'))
-    .join('[ _.-]?');
+/** Separator then value, sticky; the u flag only when a \\p class needs it (it is slower). */
+function stickyValue(entry: CueEntry): RegExp {
+  const source = `(?:${entry.separator ?? DEFAULT_SEPARATOR})(${entry.value})`;
+  return new RegExp(source, source.includes('\\p') ? 'uy' : 'y');
 }
 
 interface CompiledEntry {
@@ -35,10 +34,13 @@ interface CompiledEntry {
   sticky: RegExp;
 }
 
-/** One cue word, matched sticky at a word start, and the kinds whose value may follow it. */
+/** One cue word and the kinds whose value may follow it. */
 interface CompiledCue {
   length: number;
-  re: RegExp;
+  /** The cue's words; lower case unless exact. Between two, one of space _ . - may stand. */
+  parts: string[];
+  /** Titles ("Dr") match only as written; other cues in any ASCII case. */
+  exact: boolean;
   entries: CompiledEntry[];
 }
 
@@ -47,15 +49,14 @@ export function cueDetector(entries: readonly CueEntry[]): Detector {
   for (const entry of entries) {
     const compiled: CompiledEntry = {
       entry,
-      sticky: new RegExp(`(?:${entry.separator ?? DEFAULT_SEPARATOR})(?<v>${entry.value})`, 'uy'),
+      sticky: stickyValue(entry),
     };
     for (const word of entry.cues) {
       let cue = byWord.get(word);
       if (!cue) {
-        // ASCII-only: the i flag is safe here, unlike in patterns with \p{Lu}, where it would
-        // make "upper-case letter" match any letter. Titles ("Dr") keep their case.
-        const flags = entry.exactCase ? 'y' : 'iy';
-        cue = { length: word.length, re: new RegExp(escapeCue(word), flags), entries: [] };
+        const exact = entry.exactCase === true;
+        const parts = (exact ? word : word.toLowerCase()).split(' ');
+        cue = { length: word.length, parts, exact, entries: [] };
         byWord.set(word, cue);
       }
       cue.entries.push(compiled);
@@ -94,9 +95,8 @@ export function cueDetector(entries: readonly CueEntry[]): Detector {
           // Longest cue first; a longer cue that matches without its value ("patient No…"
           // read as "patient no") falls back to a shorter one ("patient").
           for (const cue of cuesOf[hit] as CompiledCue[]) {
-            cue.re.lastIndex = i;
-            const m = cue.re.exec(text);
-            if (m !== null && valuesAfter(cue, text, i, i + m[0].length, out)) break;
+            const end = matchCue(cue, text, i);
+            if (end >= 0 && valuesAfter(cue, text, i, end, out)) break;
           }
         }
         while (j < n && isWordChar(text.charCodeAt(j))) j++;
@@ -111,13 +111,38 @@ function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
 
+/**
+ * Where the cue ends when it stands at `from`, or -1. Compared in JavaScript rather than with
+ * a regex per cue: most tries fail on the first or second character, before a regex call
+ * would even have been set up.
+ */
+function matchCue(cue: CompiledCue, text: string, from: number): number {
+  let at = from;
+  const { parts, exact } = cue;
+  for (let p = 0; p < parts.length; p++) {
+    if (p > 0) {
+      const c = text.charCodeAt(at);
+      if (c === 32 || c === 95 || c === 46 || c === 45) at++;
+    }
+    const part = parts[p] as string;
+    if (at + part.length > text.length) return -1;
+    for (let k = 0; k < part.length; k++) {
+      const c = text.charCodeAt(at + k);
+      const want = part.charCodeAt(k);
+      if (c !== want && (exact || c < 65 || c > 90 || c + 32 !== want)) return -1;
+    }
+    at += part.length;
+  }
+  return at;
+}
+
 /** Pushes the value of each kind that follows the cue; true when any did. */
 function valuesAfter(cue: CompiledCue, text: string, start: number, cueEnd: number, out: Span[]) {
   let any = false;
   for (const c of cue.entries) {
     c.sticky.lastIndex = cueEnd;
     const v = c.sticky.exec(text);
-    const value = v?.groups?.v;
+    const value = v?.[1];
     if (!v || !value || (c.entry.validate && !c.entry.validate(value))) continue;
     const end = cueEnd + v[0].length;
     out.push({ start: c.entry.includeCue ? start : end - value.length, end, kind: c.entry.kind });

@@ -22,6 +22,7 @@ import { hasAtLeast } from './scan.js';
 /** A street suffix word after a blank: what every street address must contain. */
 const STREET_SUFFIX_GATE = new RegExp(`[ \\t]${STREET_SUFFIX}(?![\\p{L}])`, 'u');
 const FIVE_DIGITS = /\d{5}/;
+const PHONE_TAIL = /\d[ \t.-]\d{4}/;
 
 export interface Span {
   start: number;
@@ -60,9 +61,11 @@ export function regexDetector(
   gate: keyof Gates | [keyof Gates, (text: string) => boolean],
   source: string,
   validate?: (value: string, text: string, start: number, end: number) => boolean,
-  flags = 'gu',
+  flags?: string,
 ): Detector {
-  const re = new RegExp(source, flags);
+  // Built-in patterns without \p classes run without the u flag, which irregexp matches
+  // faster (no surrogate-pair handling); user patterns keep the flags they asked for.
+  const re = new RegExp(source, flags ?? (source.includes('\\p') ? 'gu' : 'g'));
   return {
     kind,
     gate: typeof gate === 'string' ? gate : gate[0],
@@ -271,8 +274,22 @@ function validSsnDigits(value: string): boolean {
 }
 
 /** Finds emails around each `@`: linear, unlike a regex that restarts at every local-part char. */
-const LOCAL = /[\p{L}\p{N}._%+'-]/u;
-const DOMAIN = /[\p{L}\p{N}.-]/u;
+const LOCAL_RE = /[\p{L}\p{N}._%+'-]/u;
+const DOMAIN_RE = /[\p{L}\p{N}.-]/u;
+const isAlnum = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+/** ASCII decided by code; only non-ASCII characters go to the Unicode class. */
+const isLocal = (t: string, i: number) => {
+  const c = t.charCodeAt(i);
+  if (c < 128)
+    return isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 39 || c === 45;
+  return LOCAL_RE.test(t[i] as string);
+};
+const isDomain = (t: string, i: number) => {
+  const c = t.charCodeAt(i);
+  if (c < 128) return isAlnum(c) || c === 46 || c === 45;
+  return DOMAIN_RE.test(t[i] as string);
+};
 const TLD = /\.\p{L}{2,}$/u;
 
 export const emailDetector: Detector = {
@@ -283,9 +300,9 @@ export const emailDetector: Detector = {
     let at = text.indexOf('@');
     while (at >= 0) {
       let s = at;
-      while (s > 0 && LOCAL.test(text[s - 1] as string)) s--;
+      while (s > 0 && isLocal(text, s - 1)) s--;
       let e = at + 1;
-      while (e < text.length && DOMAIN.test(text[e] as string)) e++;
+      while (e < text.length && isDomain(text, e)) e++;
       while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
       if (s < at && TLD.test(text.slice(at + 1, e))) {
         out.push({ start: s, end: e, kind: 'email' });
@@ -351,7 +368,8 @@ function shapeDetectors(): Detector[] {
     ),
     regexDetector(
       'phone',
-      ['digit', (t) => t.length >= 12],
+      // The last two groups of every North American number: a blank, dot or dash, 4 digits.
+      ['digit', (t) => t.length >= 12 && PHONE_TAIL.test(t)],
       '(?:\\+?1[ \\t.-]?)?(?:\\(\\d{3}\\)[ \\t]?|\\d{3}[ \\t.-]?)\\d{3}[ \\t.-]\\d{4}',
       bounded(/[\d+.-]/, /[\d-]/),
     ),

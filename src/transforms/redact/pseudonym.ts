@@ -11,8 +11,16 @@ export type RedactMode = 'mask' | 'hash';
 const MIN_KEY_BYTES = 16;
 const CACHE_LIMIT = 50_000;
 
+const MASKS = new Map<string, string>();
+
+/** `[REDACTED:KIND]`, one string per kind (built once, not per match). */
 export function mask(kind: string): string {
-  return `[REDACTED:${kind.toUpperCase()}]`;
+  let m = MASKS.get(kind);
+  if (m === undefined) {
+    m = `[REDACTED:${kind.toUpperCase()}]`;
+    MASKS.set(kind, m);
+  }
+  return m;
 }
 
 function normalise(kind: string, value: string): string {

@@ -69,12 +69,15 @@ export interface FieldSpans {
 /** A per-call tally, flushed to the metrics once per record or batch rather than per match. */
 class Tally {
   readonly counts = new Map<string, number>();
+  records = 0;
   add(kind: string): void {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
   }
   flush(): void {
     for (const [kind, n] of this.counts) matchesTotal.inc({ kind }, n);
     this.counts.clear();
+    if (this.records > 0) recordsTotal.inc(this.records);
+    this.records = 0;
   }
 }
 
@@ -151,7 +154,7 @@ class Walker {
     }
     if (r.fields) this.object(r.fields, 'fields');
     if (this.changed && !this.inspected) {
-      recordsTotal.inc();
+      this.tally.records++;
       if (!r.tags) r.tags = [REDACTED_TAG];
       else if (!r.tags.includes(REDACTED_TAG)) r.tags.push(REDACTED_TAG);
     }
@@ -171,7 +174,8 @@ class Walker {
 
   /** A field whose key names an identifier is replaced whole; other values are scanned. */
   private object(obj: Record<string, JsonValue>, path: string): void {
-    for (const key of Object.keys(obj)) {
+    // for-in: no key array per object; records are plain objects without inherited keys.
+    for (const key in obj) {
       const value = obj[key] as JsonValue;
       if (value === null || typeof value === 'boolean') continue;
       if (this.keys.skips(key)) continue;
