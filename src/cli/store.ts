@@ -6,26 +6,12 @@ import { runAction } from './run-action.js';
 import { ConfigError, IoError, StoreError } from '../errors.js';
 import { decodeJson, normalizeRecord } from '../record/json.js';
 import { LEVELS, type JsonValue, type LogRecord } from '../record/record.js';
-import { createLineParser } from '../parse/index.js';
 import type { ParseOptions } from '../parse/options.js';
-import { NewlineFramer } from '../framing/newline.js';
-import { openInput } from '../sources/input.js';
 import { formatBytes, parseDurationMs, parsePositiveInt, parseSizeBytes } from '../util/units.js';
 import { parseTimeBound } from '../util/time.js';
-import {
-  acquireLock,
-  applyRetention,
-  listSegments,
-  lockHolder,
-  openStoreReader,
-  openStoreWriter,
-  planRetention,
-  storeStats,
-  verifyStore,
-  type RetentionPlan,
-  type StoreOptions,
-  type StoreWriter,
-} from '../store/index.js';
+// The store library is loaded by each command, and `cat` loads only the reader: a window read
+// should not pay for the writer, the logger or the metrics registry at start-up.
+import type { RetentionPlan, StoreOptions, StoreWriter } from '../store/index.js';
 import { existsSync, statSync } from 'node:fs';
 
 export interface StoreFlags {
@@ -140,6 +126,7 @@ async function appendCommand(files: string[], flags: AppendFlags): Promise<numbe
     format: flags.format as ParseOptions['format'],
     timezone: flags.timezone,
   };
+  const { openStoreWriter } = await import('../store/index.js');
   const writer = await openStoreWriter(flags.dir, readStoreOptions(flags));
   let stored = 0;
   let failed = false;
@@ -170,6 +157,11 @@ async function appendInput(
   parseOpts: ParseOptions,
   batchRecords: number,
 ): Promise<number> {
+  const [{ createLineParser }, { NewlineFramer }, { openInput }] = await Promise.all([
+    import('../parse/index.js'),
+    import('../framing/newline.js'),
+    import('../sources/input.js'),
+  ]);
   const source = path === '-' ? undefined : path;
   const parser = createLineParser({ ...parseOpts, source });
   const framer = new NewlineFramer({});
@@ -215,6 +207,7 @@ function asRecord(line: string, opts: ParseOptions, source: string | undefined) 
 async function lsCommand(flags: StoreFlags): Promise<void> {
   const mode = outputMode(flags);
   requireStore(flags.dir);
+  const { listSegments } = await import('../store/segments.js');
   const segments = await listSegments(flags.dir);
   if (mode === 'json') {
     const rows = segments.map((s) => ({
@@ -249,6 +242,7 @@ async function lsCommand(flags: StoreFlags): Promise<void> {
 async function statsCommand(flags: StoreFlags): Promise<void> {
   const mode = outputMode(flags);
   requireStore(flags.dir);
+  const { storeStats } = await import('../store/stats.js');
   const s = await storeStats(flags.dir);
   if (mode === 'json') {
     process.stdout.write(json(s));
@@ -283,16 +277,25 @@ async function statsCommand(flags: StoreFlags): Promise<void> {
 // --- cat ---------------------------------------------------------------------------------------
 
 async function catCommand(
-  flags: StoreFlags & { since?: string; until?: string; follow?: boolean },
+  flags: StoreFlags & { since?: string; until?: string; follow?: boolean; order: string },
 ) {
   requireStore(flags.dir);
+  if (flags.order !== 'time' && flags.order !== 'storage') {
+    throw new ConfigError(`--order: "${flags.order}" is not time or storage.`);
+  }
   const now = Date.now();
   const since = flags.since !== undefined ? parseTimeBound(flags.since, now) : undefined;
   const until = flags.until !== undefined ? parseTimeBound(flags.until, now) : undefined;
   if (since !== undefined && until !== undefined && since > until) {
     throw new ConfigError(`--since ${flags.since} is after --until ${flags.until}.`);
   }
-  const reader = openStoreReader(flags.dir, { since, until, follow: flags.follow === true });
+  const { openStoreReader } = await import('../store/reader.js');
+  const reader = openStoreReader(flags.dir, {
+    since,
+    until,
+    follow: flags.follow === true,
+    order: flags.order,
+  });
   const stop = () => reader.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -313,6 +316,7 @@ async function catCommand(
 async function verifyCommand(flags: StoreFlags): Promise<number> {
   const mode = outputMode(flags);
   requireStore(flags.dir);
+  const { verifyStore } = await import('../store/verify.js');
   const report = await verifyStore(flags.dir);
   if (mode === 'json') {
     process.stdout.write(json({ ok: report.problems.length === 0, ...report }));
@@ -343,6 +347,8 @@ async function purgeCommand(flags: StoreFlags & { dryRun?: boolean }): Promise<v
       'nothing to purge by: give --retain-age, --retain-size or --retain-segments.',
     );
   }
+  const { acquireLock, applyRetention, listSegments, lockHolder, planRetention } =
+    await import('../store/index.js');
   let plan: RetentionPlan;
   if (flags.dryRun) {
     plan = planRetention(await listSegments(flags.dir), policy, Date.now());
@@ -421,11 +427,12 @@ export function register(program: Command): void {
     store.command('stats').description('totals per level, day and service; sizes and ratio'),
   ).action(runAction('store stats', (flags: StoreFlags) => statsCommand(flags)));
 
-  withDir(store.command('cat').description('print records as NDJSON, oldest segment first'), false)
+  withDir(store.command('cat').description('print records as NDJSON in time order'), false)
     .option('--since <time>', 'only records at or after: RFC 3339 or relative (15m, 2h, 3d)')
     .option('--until <time>', 'only records at or before: RFC 3339 or relative')
+    .option('--order <order>', 'time (merged by timestamp) or storage (as stored)', 'time')
     .option('-f, --follow', 'keep printing new records as they are stored')
-    .action(runAction('store cat', (flags: StoreFlags) => catCommand(flags)));
+    .action(runAction('store cat', (flags: StoreFlags & { order: string }) => catCommand(flags)));
 
   withDir(
     store.command('verify').description('check every checksum and index; exit 1 on any problem'),

@@ -4,7 +4,6 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
-import { componentLogger } from '../telemetry/logger.js';
 import { LOCK_FILE } from './format.js';
 
 export interface StoreLock {
@@ -56,6 +55,8 @@ export async function acquireLock(dir: string): Promise<StoreLock> {
         `${dir}: store is locked by ${who} (${path}); only one writer may open a store.`,
       );
     }
+    // Loaded here: readers list segments (lockHolder) and should not load the logger.
+    const { componentLogger } = await import('../telemetry/logger.js');
     componentLogger('store').warn(
       { dir, stalePid: Number.isInteger(pid) ? pid : null },
       'Taking over a stale store lock.',

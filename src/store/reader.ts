@@ -8,10 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { StoreError } from '../errors.js';
 import { decodeJson } from '../record/json.js';
 import type { LogRecord } from '../record/record.js';
-import { componentLogger } from '../telemetry/logger.js';
 import { BLOCK_FLAG_SORTED, FILE_HEADER_BYTES, type DecodedBlock } from './format.js';
 import { indexLines, mergeByTime, type Piece, type PieceSource } from './merge.js';
-import { storeMetrics } from './metrics.js';
 import { blockPayload, findNextBlock, scanBlocks } from './scan.js';
 import type { SegmentIndex } from './segment-index.js';
 import { listSegments, type SegmentInfo } from './segments.js';
@@ -33,7 +31,6 @@ export interface StoreReaderOptions {
 }
 
 const SEGMENT_NAME = /^(\d{12})\.(seg|sgz|idx)$/;
-const log = componentLogger('store');
 
 export class StoreReader implements AsyncIterable<LogRecord[]> {
   private stopped = false;
@@ -166,9 +163,14 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
       }
       const end = r.value;
       if (end.reason !== 'corrupt' || !final) return end.offset;
+      // Logger and metrics are loaded only here, so a plain read starts without them.
+      const [{ storeMetrics }, { componentLogger }] = await Promise.all([
+        import('./metrics.js'),
+        import('../telemetry/logger.js'),
+      ]);
       storeMetrics().corruptBlocks.inc();
       const next = await findNextBlock(fh, end.offset, to);
-      log.warn(
+      componentLogger('store').warn(
         { path, offset: end.offset, problem: end.problem, resumeAt: next },
         'Skipped a corrupt block while reading a segment.',
       );

@@ -127,3 +127,37 @@ test('store cli - purge --dry-run lists what would go and removes nothing', asyn
     tmp.cleanup();
   }
 });
+
+test('store cli - cat prints two overlapping imports in time order', async () => {
+  const tmp = tempDir();
+  try {
+    const dir = join(tmp.path, 's');
+    const line = (i: number) =>
+      JSON.stringify({
+        timestamp: new Date(Date.parse('2026-03-01T10:00:00Z') + i * 1000).toISOString(),
+        level: 'info',
+        severity: 9,
+        message: `event ${i}`,
+        format: 'json',
+      }) + '\n';
+    const evens = Array.from({ length: 20 }, (_, i) => line(2 * i)).join('');
+    const odds = Array.from({ length: 20 }, (_, i) => line(2 * i + 1)).join('');
+    for (const input of [evens, odds]) {
+      const r = await runCli(['store', 'append', '--dir', dir], { input });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const messages = async (args: string[]) =>
+      (await runCli(['store', 'cat', '--dir', dir, ...args])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => Number((JSON.parse(l) as { message: string }).message.slice(6)));
+    assert.deepEqual(
+      await messages([]),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const stored = await messages(['--order', 'storage']);
+    assert.deepEqual(stored.slice(0, 3), [0, 2, 4]);
+  } finally {
+    tmp.cleanup();
+  }
+});
