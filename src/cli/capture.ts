@@ -47,6 +47,7 @@ interface CaptureFlags extends RedactFlags {
   batchWait: string;
   pollInterval: string;
   watch: boolean;
+  readGzip?: boolean;
 }
 
 /** A destination: takes the records of a batch, resolving once they are delivered. */
@@ -99,6 +100,7 @@ export function register(program: Command): void {
       'how often files are checked besides watch events',
       '250ms',
     )
+    .option('--read-gzip', 'also read rotated .gz archives that --path selects, once')
     .option('--no-watch', 'poll only, without file-system events')
     .action(runAction('capture', (flags: CaptureFlags) => capture(flags)));
 }
@@ -131,6 +133,7 @@ function sourceOptions(flags: CaptureFlags): FileSourceOptions {
     batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
     batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
     pollIntervalMs: parseDurationMs(flags.pollInterval, '--poll-interval'),
+    readGzip: flags.readGzip ?? false,
     noWatcher: !flags.watch,
   };
   if (flags.multiline && flags.multilineStart) {

@@ -17,6 +17,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { tempDir } from '../helpers.js';
 import { collect, sleep, waitUntil } from './util.js';
 
@@ -281,6 +282,52 @@ test('tailer - filtered-out lines settle by policy and advance the checkpoint', 
     await waitUntil(() => c.source.metrics()[0]?.linesFiltered === 2, 'filtered lines');
     await waitUntil(() => c.source.metrics()[0].committedOffset === 14, 'checkpoint at 14');
     assert.equal(c.records.length, 0);
+  } finally {
+    await c.stop();
+    dir.cleanup();
+  }
+});
+
+test('tailer - .gz archives: skipped by default, read once with readGzip', async () => {
+  const dir = tempDir();
+  const base = join(dir.path, 'app.log');
+  writeFileSync(`${base}.1`, numbered(1, 100));
+  writeFileSync(`${base}.3.gz`, gzipSync(numbered(1, 50, 'old')));
+  const plain = await collect({ paths: [`${base}*`], startAt: 'beginning', batchWaitMs: 20 });
+  await waitUntil(() => plain.records.length >= 100, 'the plain file');
+  await sleep(400);
+  await plain.stop();
+  assert.equal(plain.records.length, 100, 'archives are skipped unless asked for');
+
+  const c = await collect({
+    paths: [`${base}*`],
+    startAt: 'beginning',
+    batchWaitMs: 20,
+    readGzip: true,
+    rotateWaitMs: 200,
+  });
+  try {
+    await waitUntil(() => c.records.length >= 150, 'the plain file and the old archive');
+    // delaycompress: the file just read becomes an archive; it must not be read again.
+    writeFileSync(`${base}.2.gz`, gzipSync(readFileSync(`${base}.1`)));
+    unlinkSync(`${base}.1`);
+    await waitUntil(
+      () => c.source.metrics().some((m) => m.path.endsWith('.2.gz')),
+      'the new archive to be taken up',
+    );
+    await sleep(500);
+    assertEachOnce(
+      c.messages().filter((m) => m.startsWith('line')),
+      1,
+      100,
+    );
+    assertEachOnce(
+      c.messages().filter((m) => m.startsWith('old')),
+      1,
+      50,
+      'old',
+    );
+    assert.equal(c.records.length, 150);
   } finally {
     await c.stop();
     dir.cleanup();

@@ -11,6 +11,7 @@ export interface DiscoveryOptions {
   paths: string[];
   excludePaths: string[];
   cwd: string;
+  readGzip: boolean;
 }
 
 export class FileDiscovery {
@@ -26,8 +27,8 @@ export class FileDiscovery {
   /** True when the absolute path is one this source follows. */
   selects(path: string): boolean {
     if (!matchesAny(path, this.include) || matchesAny(path, this.exclude)) return false;
-    // Rotated archives are compressed bytes, not lines: never followed.
-    if (path.endsWith('.gz')) return false;
+    // Rotated archives are compressed bytes, not lines: read only when asked for.
+    if (!this.opts.readGzip && path.endsWith('.gz')) return false;
     return true;
   }
 

@@ -13,6 +13,7 @@ import { CheckpointStore, type CheckpointEntry } from './checkpoint.js';
 import { FileDiscovery } from './discovery.js';
 import { headMatches, identityKey, type Fingerprint } from './identity.js';
 import { LineJoiner } from './join.js';
+import { GzipReader, isGzipPath } from './gzip.js';
 import type { RawLine } from './lines.js';
 import {
   resolveFileSourceOptions,
@@ -76,6 +77,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private readonly tails = new Map<string, Tail>();
   private readonly byPath = new Map<string, Tail>();
   private readonly released: FileMetrics[] = [];
+  /** Files (dev:ino) whose reading failed, such as corrupt archives: not taken up again. */
+  private readonly failed = new Set<string>();
   private stored = new Map<string, CheckpointEntry>();
   private history: Seen[] = [];
   private firstStart = true;
@@ -288,7 +291,11 @@ export class FileSource implements AsyncIterable<FileBatch> {
       if (!tail.atEof) this.dirty.add(tail);
       else this.flushIdle(tail, Date.now());
     } catch (err) {
-      this.log.warn({ file: tail.path, error: (err as Error).message }, 'File read failed.');
+      this.log.warn(
+        { file: tail.path, error: (err as Error).message },
+        'File read failed; it is not retried while this process runs.',
+      );
+      this.failed.add(tail.key);
       this.release(tail);
     }
   }
@@ -520,6 +527,9 @@ export class FileSource implements AsyncIterable<FileBatch> {
       return;
     }
     if (!st.isFile()) return;
+    // An archive still being written (logrotate compressing) is taken up once it is quiet.
+    if (isGzipPath(path) && Date.now() - st.mtimeMs < this.options.rotateWaitMs) return;
+    if (this.failed.has(identityKey(st))) return;
     const known = this.tails.get(identityKey(st));
     if (known) {
       this.follow(known, path, seen);
@@ -558,6 +568,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
       joiner,
       start.decision,
     );
+    if (isGzipPath(path)) tail.gzip = new GzipReader(opened.handle);
     const previous = this.byPath.get(path);
     if (previous && previous !== tail) tail.after = previous;
     this.tails.set(tail.key, tail);
@@ -596,6 +607,9 @@ export class FileSource implements AsyncIterable<FileBatch> {
     this.flushHeld(tail, true);
     this.tails.delete(tail.key);
     if (this.byPath.get(tail.path) === tail) this.byPath.delete(tail.path);
+    // Remembered, so that an archive later made of this content is recognised.
+    const offset = tail.takenUpTo;
+    this.history.push({ fingerprint: tail.fingerprint, offset, path: tail.path, at: Date.now() });
     this.released.push(tail.metrics);
     // Keep the counters of recently released files only: rotation goes on for months.
     if (this.released.length > MAX_RELEASED_METRICS) this.released.shift();

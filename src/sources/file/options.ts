@@ -82,6 +82,8 @@ export interface FileSourceOptions {
   fingerprintBytes?: number;
   /** Bytes read from a file per read call. */
   readChunkBytes?: number;
+  /** Read rotated `.gz` archives that `paths` select, once, decompressed (default: skip). */
+  readGzip?: boolean;
   /** Turn off the file-system watcher and rely on polling alone. */
   noWatcher?: boolean;
   /** Base for relative globs (default: the working folder). */
@@ -140,6 +142,7 @@ export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileS
     rotateWaitMs: opts.rotateWaitMs ?? d.rotateWaitMs,
     fingerprintBytes: opts.fingerprintBytes ?? d.fingerprintBytes,
     readChunkBytes: opts.readChunkBytes ?? d.readChunkBytes,
+    readGzip: opts.readGzip ?? false,
     noWatcher: opts.noWatcher ?? false,
     cwd: opts.cwd ?? process.cwd(),
   };

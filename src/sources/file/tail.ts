@@ -14,6 +14,7 @@ import {
 } from './identity.js';
 import { LineJoiner } from './join.js';
 import { LineSplitter, type RawLine } from './lines.js';
+import { GzipReader, gzipHead, gzipSize, isGzipPath } from './gzip.js';
 
 /** Counters for one file, as printed on SIGUSR1 and at exit. */
 export interface FileMetrics {
@@ -54,6 +55,8 @@ export class Tail {
   /** Records are no longer acknowledged for this file (a sink rejected a batch). */
   stalled = false;
   parser?: LineParser;
+  /** Set for a `.gz` archive: offsets are then those of the decompressed content. */
+  gzip?: GzipReader;
   readonly splitter: LineSplitter;
   readonly joiner?: LineJoiner;
   readonly metrics: FileMetrics;
@@ -109,6 +112,8 @@ export class Tail {
    * by fast regrowth). Either way reading starts again at 0. Returns what was seen.
    */
   async refresh(fingerprintBytes: number): Promise<ChangeKind | undefined> {
+    // An archive does not change once it is taken up (it must be older than rotateWaitMs).
+    if (this.gzip) return undefined;
     const stat = await this.handle.stat();
     const grew = stat.size !== this.size;
     this.size = stat.size;
@@ -129,7 +134,9 @@ export class Tail {
 
   /** Reads the next chunk into `buf`; returns the bytes read (0 at the end of the file). */
   async read(buf: Buffer): Promise<number> {
-    const { bytesRead } = await this.handle.read(buf, 0, buf.length, this.readPos);
+    const bytesRead = this.gzip
+      ? await this.gzip.read(buf, this.readPos)
+      : (await this.handle.read(buf, 0, buf.length, this.readPos)).bytesRead;
     if (bytesRead === 0) this.atEof = true;
     else {
       this.atEof = false;
@@ -202,9 +209,14 @@ export async function openFile(
   }
   try {
     const stat = await handle.stat();
-    const head = await readHead(handle, fingerprintBytes);
+    const gzip = isGzipPath(path);
+    const head = gzip
+      ? await gzipHead(handle, fingerprintBytes)
+      : await readHead(handle, fingerprintBytes);
     const identity = { dev: stat.dev, ino: stat.ino, fingerprint: fingerprintOf(head) };
-    return { handle, identity, size: stat.size, head };
+    // An archive's offsets count decompressed bytes, so its size is the decompressed one.
+    const size = gzip ? await gzipSize(handle, stat.size) : stat.size;
+    return { handle, identity, size, head };
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw new IoError(`file ${path}: cannot read it (${(err as Error).message}).`, { cause: err });
