@@ -1,8 +1,9 @@
 // `sluice generate`: realistic, timestamped log lines at a set rate, from state-machine
 // scenarios, to stdout or a rotating file, with optional ground-truth labels.
 
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError, optionError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import {
   builtinScenario,
   createGenerator,
@@ -40,15 +41,15 @@ interface GenerateFlags {
   labels?: string;
 }
 
+/** A bad flag value; runAction prefixes `sluice generate:`. */
+function optionError(flag: string, got: string, expected: string): ConfigError {
+  return new ConfigError(`option ${flag} got ${JSON.stringify(got)}; expected ${expected}.`);
+}
+
 function positiveNumber(text: string, flag: string, allowZero: boolean): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-    throw optionError(
-      'generate',
-      flag,
-      text,
-      allowZero ? 'a number, 0 or more' : 'a number above 0',
-    );
+    throw optionError(flag, text, allowZero ? 'a number, 0 or more' : 'a number above 0');
   }
   return n;
 }
@@ -57,7 +58,7 @@ function startTime(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms)) {
-    throw optionError('generate', '--start-time', text, 'an RFC 3339 time or epoch ms');
+    throw optionError('--start-time', text, 'an RFC 3339 time or epoch ms');
   }
   return ms;
 }
@@ -65,34 +66,34 @@ function startTime(text: string | undefined): number | undefined {
 function burst(flags: GenerateFlags): BurstOptions | undefined {
   if (flags.burstEvery === undefined && flags.burstFor === undefined) return undefined;
   if (flags.burstEvery === undefined || flags.burstFor === undefined) {
-    throw new ConfigError('generate: --burst-every and --burst-for go together.');
+    throw new ConfigError('--burst-every and --burst-for go together.');
   }
   const everyMs = parseDurationMs(flags.burstEvery, '--burst-every');
   const forMs = parseDurationMs(flags.burstFor, '--burst-for');
   if (everyMs <= 0 || forMs <= 0 || forMs >= everyMs) {
-    throw new ConfigError('generate: --burst-for must be above 0 and shorter than --burst-every.');
+    throw new ConfigError('--burst-for must be above 0 and shorter than --burst-every.');
   }
   return { everyMs, forMs, factor: positiveNumber(flags.burstFactor, '--burst-factor', false) };
 }
 
 function scenarioFrom(text: string) {
-  return text in BUILTIN_SPECS ? builtinScenario(text) : loadScenarioFile(text);
+  if (text in BUILTIN_SPECS) return builtinScenario(text);
+  if (!existsSync(text)) {
+    const known = Object.keys(BUILTIN_SPECS).join(', ');
+    throw new ConfigError(`--scenario "${text}" is neither a built-in (${known}) nor a file.`);
+  }
+  return loadScenarioFile(text);
 }
 
 async function generate(flags: GenerateFlags): Promise<number> {
   if (!isGeneratedFormat(flags.format)) {
-    throw optionError(
-      'generate',
-      '--format',
-      flags.format,
-      `one of ${GENERATED_FORMATS.join(', ')}`,
-    );
+    throw optionError('--format', flags.format, `one of ${GENERATED_FORMATS.join(', ')}`);
   }
   if (flags.arrivals !== 'uniform' && flags.arrivals !== 'poisson') {
-    throw optionError('generate', '--arrivals', flags.arrivals, 'uniform or poisson');
+    throw optionError('--arrivals', flags.arrivals, 'uniform or poisson');
   }
   if (flags.rotateMode !== 'rename' && flags.rotateMode !== 'copytruncate') {
-    throw optionError('generate', '--rotate-mode', flags.rotateMode, 'rename or copytruncate');
+    throw optionError('--rotate-mode', flags.rotateMode, 'rename or copytruncate');
   }
   const rate = positiveNumber(flags.rate, '--rate', true);
   const gen = createGenerator({

@@ -68,7 +68,7 @@ export class Generator {
 
   constructor(private readonly opts: GeneratorOptions) {
     if (!(opts.ratePerSec > 0) || !Number.isFinite(opts.ratePerSec)) {
-      throw new ConfigError(`generate: rate ${opts.ratePerSec} must be above 0 for the clock.`);
+      throw new ConfigError(`rate ${opts.ratePerSec} must be above 0 for the clock.`);
     }
     this.format = opts.format;
     this.scenario =

@@ -299,7 +299,7 @@ export function builtinScenario(name: string): Scenario {
   const spec = BUILTIN_SPECS[name];
   if (!spec) {
     const known = Object.keys(BUILTIN_SPECS).join(', ');
-    throw new ConfigError(`generate: no built-in scenario "${name}"; built in: ${known}.`);
+    throw new ConfigError(`no built-in scenario "${name}"; built in: ${known}.`);
   }
   return compileScenario(spec, `built-in scenario ${name}`);
 }
