@@ -171,3 +171,16 @@ test('generate - a malformed scenario file gives a clear error and exit 2', asyn
     dir.cleanup();
   }
 });
+
+test('generate - the scenario example in docs/generate.md is valid and runs', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { REPO_ROOT } = await import('../helpers.js');
+  const { parse } = await import('yaml');
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'generate.md'), 'utf8');
+  const block = /```yaml\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'docs/generate.md has a yaml example');
+  const scenario = compileScenario(parse(block[1]), 'docs/generate.md');
+  assert.equal(scenario.name, 'checkout-flow');
+  const seen = checkEdges(scenario, 3_000);
+  assert.ok(seen.size >= 2, [...seen].join(', '));
+});
