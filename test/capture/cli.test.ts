@@ -177,3 +177,45 @@ test('capture - a Java trace is one record; a deleted, re-created file is read a
     dir.cleanup();
   }
 });
+
+test('capture - --store DIR appends the records into the store', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  const store = join(dir.path, 'store');
+  writeFileSync(path, '');
+  const run = await startCapture([
+    '--path',
+    path,
+    '--store',
+    store,
+    '--format',
+    'logfmt',
+    '--state',
+    join(dir.path, 'state'),
+    '--batch-wait',
+    '100ms',
+  ]);
+  try {
+    appendFileSync(path, 'level=info n=1\nlevel=error n=2\n');
+    // The store reports durability on its fsync interval (1 s by default).
+    await sleep(2000);
+    assert.equal(await run.stop(), 0);
+    assert.match(run.stderr(), /records_emitted=2/);
+    const q = await runCli(['query', '--store', store, '--output', 'json']);
+    assert.equal(q.code, 0, q.stderr);
+    const records = q.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      records.map((r) => [r.level, r.fields.n, r.source]),
+      [
+        ['info', 1, path],
+        ['error', 2, path],
+      ],
+    );
+  } finally {
+    if (run.child.exitCode === null) await run.kill();
+    dir.cleanup();
+  }
+});
