@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option('--batch-wait <duration>', 'longest wait before a partial batch is sent', '1s')
     .option('--compress <codec>', `${CODECS.join(', ')} or auto (adaptive)`, 'gzip')
     .option('--level <n>', 'compression level, 1 (fast) to 9 (small)', '6')
-    .option('--window <n>', 'batches sent and not yet acknowledged, at most', '8')
+    .option('--window <n>', 'batches sent and not yet acknowledged, at most', '32')
     .option('--backoff-initial <duration>', 'first reconnect delay (doubles, with jitter)', '250ms')
     .option('--backoff-max <duration>', 'longest reconnect delay', '30s')
     .option('--ack-timeout <duration>', 'silence after which the connection is re-made', '30s')
@@ -164,6 +164,7 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
           batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
           batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
           spooled: flags.spool !== undefined,
+          window: parsePositiveInt(flags.window, '--window'),
           progress: flags.progress && Boolean(process.stderr.isTTY) && Boolean(flags.once),
         });
   const status = statusMs > 0 ? setInterval(() => statusLine(shipper, run), statusMs) : undefined;
@@ -322,6 +323,8 @@ interface FileRunOptions {
   batchWaitMs: number;
   progress: boolean;
   spooled: boolean;
+  /** The shipper's window: without a spool, enough input batches to fill it. */
+  window: number;
 }
 
 /** Files: followed by the capture tailer; with --once, stopped when all are read. */
@@ -347,7 +350,7 @@ class FileRun implements Run {
       // With a disk spool acks come at fsync speed and few are needed; fewer pending batches
       // also bound what a kill can make the tailer read twice. Without, acks wait for the
       // collector, and more pending batches keep the window full.
-      maxPendingBatches: options.spooled ? 4 : 16,
+      maxPendingBatches: options.spooled ? 4 : Math.max(16, 2 * options.window),
     });
     this.finished = this.source.run((batch) => this.shipper.write(batch));
     if (options.once) this.watchForEnd();

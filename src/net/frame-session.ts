@@ -64,6 +64,9 @@ interface Identity {
 
 const MAX_ID_CHARS = 200;
 
+/** A run of 16+ digits may be an integer beyond 2^53 (as in src/record/json.ts). */
+const LONG_DIGITS = /\d{16}/;
+
 /** Reads the client hello: who the shipper is and which stream it sends. */
 function readHello(frame: Frame): Identity {
   if (frame.type !== 'hello') {
@@ -94,6 +97,10 @@ export function decodeBatchPayload(payload: Buffer, peer: string) {
   const records: LogRecord[] = [];
   let bad = 0;
   const text = payload.toString('utf8');
+  // Integers beyond 2^53 need the exact reader; one test of the payload spares it per line.
+  const parse = LONG_DIGITS.test(text)
+    ? decodeJson
+    : (line: string) => JSON.parse(line) as JsonValue;
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
@@ -101,7 +108,7 @@ export function decodeBatchPayload(payload: Buffer, peer: string) {
     const line = text.slice(start, end);
     start = end + 1;
     if (line.trim().length === 0) continue;
-    const record = decodeLine(line, peer);
+    const record = decodeLine(line, peer, parse);
     if (record) records.push(record);
     else {
       bad++;
@@ -112,10 +119,14 @@ export function decodeBatchPayload(payload: Buffer, peer: string) {
 }
 
 /** The record a batch line holds, or undefined when the line is not a JSON object. */
-function decodeLine(line: string, peer: string): LogRecord | undefined {
+function decodeLine(
+  line: string,
+  peer: string,
+  parse: (line: string) => JsonValue,
+): LogRecord | undefined {
   let value: JsonValue;
   try {
-    value = decodeJson(line);
+    value = parse(line);
   } catch {
     return undefined;
   }

@@ -188,7 +188,7 @@ class ShipperImpl implements Shipper {
       batchWaitMs: 1000,
       compress: 'gzip',
       level: 6,
-      window: 8,
+      window: 32,
       backoffInitialMs: 250,
       backoffMaxMs: 30_000,
       ackTimeoutMs: 30_000,

@@ -175,3 +175,20 @@ test('codec - a decompression bomb is refused at the declared size', async () =>
     (err: unknown) => err instanceof DecompressError && err.code === 'bad_compressed_data',
   );
 });
+
+test('session decode - integers beyond 2^53 stay exact; a non-JSON line is kept as text', async () => {
+  const { decodeBatchPayload } = await import('../../src/net/frame-session.js');
+  const ok = '{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,';
+  const payload = Buffer.from(
+    `${ok}"message":"a","format":"json","fields":{"id":9007199254740993}}\n` +
+      `${ok}"message":"b","format":"json","fields":{"id":7}}\nnot json\n`,
+  );
+  const { records, bad } = decodeBatchPayload(payload, 'tcp://x:1');
+  assert.equal(records.length, 3);
+  assert.equal(records[0].fields?.id, 9007199254740993n);
+  assert.equal(records[1].fields?.id, 7);
+  assert.equal(bad, 1);
+  assert.equal(records[2].parse_error, 'batch line is not valid JSON');
+  const plain = decodeBatchPayload(Buffer.from(`${ok}"message":"c","format":"text"}\n`), 'p');
+  assert.deepEqual([plain.records[0].message, plain.records[0].source, plain.bad], ['c', 'p', 0]);
+});
