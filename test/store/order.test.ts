@@ -43,6 +43,15 @@ async function read(dir: string, opts: StoreReaderOptions = {}): Promise<number[
 const isSorted = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
 const sortedCopy = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
+async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const tmp = tempDir('sluice-store-order-');
+  try {
+    await body(join(tmp.path, 'store'));
+  } finally {
+    tmp.cleanup();
+  }
+}
+
 /**
  * Two writer sessions (so two segments) with interleaved times: even seconds first, then odd
  * ones in batches appended shuffled within groups of 4, one batch with
@@ -81,9 +90,7 @@ async function buildInterleaved(dir: string, compression: 'none' | 'gzip'): Prom
 
 for (const compression of ['none', 'gzip'] as const) {
   test(`store - reads merge overlapping segments and late blocks by time (${compression})`, async () => {
-    const tmp = tempDir('sluice-store-order-');
-    try {
-      const dir = join(tmp.path, 'store');
+    await withDir(async (dir) => {
       const stored = await buildInterleaved(dir, compression);
       const asStored = await read(dir, { order: 'storage' });
       assert.deepEqual(sortedCopy(asStored), sortedCopy(stored));
@@ -100,16 +107,12 @@ for (const compression of ['none', 'gzip'] as const) {
       );
       const report = await verifyStore(dir);
       assert.deepEqual(report.problems, []);
-    } finally {
-      tmp.cleanup();
-    }
+    });
   });
 }
 
 test('store - a block stored far later than the look-ahead still comes out, once', async () => {
-  const tmp = tempDir('sluice-store-order-');
-  try {
-    const dir = join(tmp.path, 'store');
+  await withDir(async (dir) => {
     const w = await openStoreWriter(dir, { compression: 'none', fsync: 'never' });
     // The oldest batch is stored after 30 newer ones: beyond the 8-block window.
     for (let b = 1; b <= 30; b++)
@@ -121,15 +124,11 @@ test('store - a block stored far later than the look-ahead still comes out, once
       sortedCopy(got),
       Array.from({ length: 310 }, (_, i) => i),
     );
-  } finally {
-    tmp.cleanup();
-  }
+  });
 });
 
 test('store - flush makes earlier appends durable now under fsync interval', async () => {
-  const tmp = tempDir('sluice-store-order-');
-  try {
-    const dir = join(tmp.path, 'store');
+  await withDir(async (dir) => {
     const w = await openStoreWriter(dir, { fsync: 'interval', fsyncIntervalMs: 60_000 });
     await w.append([rec(1)]); // the first sync after a quiet spell is immediate
     let resolved = false;
@@ -140,7 +139,5 @@ test('store - flush makes earlier appends durable now under fsync interval', asy
     assert.equal(resolved, true);
     await second;
     await w.close();
-  } finally {
-    tmp.cleanup();
-  }
+  });
 });
