@@ -333,3 +333,28 @@ test('tailer - .gz archives: skipped by default, read once with readGzip', async
     dir.cleanup();
   }
 });
+
+test('tailer - copytruncate while stopped: the copy resumes where the original was', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  const stateDir = join(dir.path, 'state');
+  writeFileSync(path, numbered(1, 100));
+  const opts = { paths: [`${path}*`], startAt: 'beginning' as const, stateDir, batchWaitMs: 20 };
+  const first = await collect(opts);
+  await waitUntil(() => first.records.length >= 100, 'the first 100 lines');
+  await first.stop();
+  appendFileSync(path, numbered(101, 110));
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  appendFileSync(path, numbered(111, 120));
+  const second = await collect(opts);
+  try {
+    await waitUntil(() => second.records.length >= 20, 'lines 101-120');
+    await sleep(400);
+    assertEachOnce(second.messages(), 101, 120);
+    assert.equal(second.records.length, 20);
+  } finally {
+    await second.stop();
+    dir.cleanup();
+  }
+});

@@ -120,6 +120,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
     }
     await this.scan();
     this.initialScan = false;
+    // Files gone while capture was stopped: their content may reappear as a copy or archive.
+    for (const entry of this.stored.values()) this.remember(entry);
     this.stored.clear();
     await this.saveCheckpoint();
     this.startTimers();
@@ -618,6 +620,12 @@ export class FileSource implements AsyncIterable<FileBatch> {
     void this.saveCheckpoint();
   }
 
+  /** Keeps content that was read, for recognising its copies for a while. */
+  private remember(entry: CheckpointEntry): void {
+    const { fingerprint, offset, path } = entry;
+    this.history.push({ fingerprint, offset, path, at: Date.now() });
+  }
+
   /** Where to start reading a file seen for the first time by this process. */
   private startOffset(dev: number, ino: number, head: Buffer, size: number) {
     const key = identityKey({ dev, ino });
@@ -628,6 +636,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
         return { offset: entry.offset, decision: 'resumed' };
       }
       this.log.info({ file: entry.path, inode: ino }, 'Checkpoint not applied: different content.');
+      // The old content may live on in a copy (copytruncate while capture was stopped).
+      this.remember(entry);
     }
     const copy = this.findCopy(head, size);
     if (copy) return { offset: copy.offset, decision: `copy of ${copy.path}` };
