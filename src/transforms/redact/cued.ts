@@ -70,11 +70,12 @@ export function cueDetector(entries: readonly CueEntry[]): Detector {
     pre: undefined,
     scan(text: string, out: Span[]) {
       const n = text.length;
-      const { next, cuesOf } = trie;
+      const { next, cuesOf, single } = trie;
       let i = 0;
       while (i < n) {
-        const c = text.charCodeAt(i);
-        if (!isWordChar(c)) {
+        let c = text.charCodeAt(i);
+        let k = c < 128 ? (CHAR_CLASS[c] as number) : 0;
+        if (k === 0) {
           i++;
           continue;
         }
@@ -83,15 +84,16 @@ export function cueDetector(entries: readonly CueEntry[]): Detector {
         let at = 0;
         let hit = 0;
         let j = i;
-        for (; j < n; j++) {
-          const letter = (text.charCodeAt(j) | 32) - 97;
-          if (letter < 0 || letter > 25) break;
-          at = next[at * 26 + letter] as number;
+        while (k >= 2) {
+          at = next[at * 26 + k - 2] as number;
           if (at === 0) break;
           if (cuesOf[at] !== undefined) hit = at;
+          if (++j >= n) break;
+          c = text.charCodeAt(j);
+          k = c < 128 ? (CHAR_CLASS[c] as number) : 0;
         }
-        // A one-letter lead ("s" of s/n, "d" of d.o.b) needs punctuation right after it.
-        if (hit !== 0 && (j === i + 1 || !trie.single[hit])) {
+        // A one-letter lead ("s" of s/n, "d" of d.o.b) needs a non-letter right after it.
+        if (hit !== 0 && !(single[hit] === 1 && i + 1 < n && isLetter(text.charCodeAt(i + 1)))) {
           // Longest cue first; a longer cue that matches without its value ("patient No…"
           // read as "patient no") falls back to a shorter one ("patient").
           for (const cue of cuesOf[hit] as CompiledCue[]) {
@@ -99,17 +101,33 @@ export function cueDetector(entries: readonly CueEntry[]): Detector {
             if (end >= 0 && valuesAfter(cue, text, i, end, out)) break;
           }
         }
-        while (j < n && isWordChar(text.charCodeAt(j))) j++;
+        while (j < n) {
+          c = text.charCodeAt(j);
+          if (c >= 128 || CHAR_CLASS[c] === 0) break;
+          j++;
+        }
         i = j;
       }
     },
   };
 }
 
-/** `\\b` as the regex engine sees it: ASCII letters, digits and underscore. */
-function isWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-}
+/**
+ * ASCII character classes for the word walk: 0 not a word character (as `\\b` sees it),
+ * 1 a digit or underscore, 2 + n the letter n of the alphabet in either case.
+ */
+const CHAR_CLASS = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = 1;
+  t[95] = 1;
+  for (let n = 0; n < 26; n++) {
+    t[65 + n] = 2 + n;
+    t[97 + n] = 2 + n;
+  }
+  return t;
+})();
+
+const isLetter = (c: number) => c < 128 && (CHAR_CLASS[c] as number) >= 2;
 
 /**
  * Where the cue ends when it stands at `from`, or -1. Compared in JavaScript rather than with

@@ -81,7 +81,7 @@ export function findSpans(text: string, detectors: readonly Detector[]): Span[] 
   if (text.length < 3) return NONE;
   const gates = gatesOf(text);
   const out = SCRATCH;
-  out.length = 0;
+  if (out.length !== 0) out.length = 0;
   for (let k = 0; k < detectors.length; k++) {
     const d = detectors[k] as Detector;
     if (open(gates, d.gate) && (d.pre === undefined || d.pre(text))) d.scan(text, out);
