@@ -261,6 +261,21 @@ function bounded(before: RegExp, after: RegExp = before) {
     !(end < text.length && after.test(text[end] as string));
 }
 
+// Validators run on every candidate match: built once, not per call.
+const IPV4_BOUNDS = bounded(/[\d.]/, /\d/);
+const INTL_BOUNDS = bounded(/[\p{L}\p{N}+]/u, /[\d-]/);
+
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+function digitCount(value: string): number {
+  let n = 0;
+  for (let i = 0; i < value.length; i++) if (isDigitAt(value, i)) n++;
+  return n;
+}
+
 /** Social Security number with the SSA's never-issued ranges left out where dashes are absent. */
 function validSsnDigits(value: string): boolean {
   const d = value.replace(/\D/g, '');
@@ -377,16 +392,15 @@ function shapeDetectors(): Detector[] {
       'phone',
       ['digit', (t) => t.length >= 9 && t.includes('+')],
       '\\+[2-9]\\d{0,2}(?:[ \\t.-]?\\(?\\d{1,5}\\)?){2,5}',
-      (v, text, s, e) =>
-        bounded(/[\p{L}\p{N}+]/u, /[\d-]/)(v, text, s, e) && v.replace(/\D/g, '').length >= 8,
+      (v, text, s, e) => INTL_BOUNDS(v, text, s, e) && digitCount(v) >= 8,
     ),
     regexDetector(
       'ip',
       ['digit', (t) => t.length >= 7 && hasAtLeast(t, '.', 3)],
       `(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET}`,
       (v, text, s, e) =>
-        bounded(/[\d.]/, /\d/)(v, text, s, e) &&
-        !/^\.\d/.test(text.slice(e, e + 2)) &&
+        IPV4_BOUNDS(v, text, s, e) &&
+        !(text[e] === '.' && isDigitAt(text, e + 1)) &&
         !isProductVersion(text, s),
     ),
     regexDetector(
@@ -451,7 +465,7 @@ function cueEntries(): CueEntry[] {
       kind: 'phone',
       cues: ['phone', 'tel', 'telephone', 'fax', 'mobile', 'cell', 'ph', 'contact number', 'pager'],
       value: '\\+?\\(?\\d[\\d \\t().-]{5,18}\\d',
-      validate: (v) => v.replace(/\D/g, '').length >= 7,
+      validate: (v) => digitCount(v) >= 7,
     },
     {
       kind: 'address',
