@@ -28,10 +28,13 @@ import { readRedactKey } from '../transforms/redact/pseudonym.js';
 import { compileWhere } from '../query/expr/index.js';
 import { createCollector } from '../net/collector.js';
 import { decoderFor, framerFor } from '../net/decode.js';
+// Registers sluice's framed protocol ("SLUC") with the collector, as `sluice serve` does.
+import '../net/frame-session.js';
 import { SERVE_DEFAULTS } from '../config/serve.js';
 import { parseRate } from '../transforms/rate-limit.js';
 import { listenTls, createTlsConnector, parseHostPort } from '../net/tls.js';
 import { parseDurationMs, parseSizeBytes } from '../util/units.js';
+import { componentLogger } from '../telemetry/logger.js';
 import type { StageConfig } from './config.js';
 import type { SinkRuntime, SourceRuntime, StageRuntime, TransformRuntime } from './graph.js';
 import {
@@ -45,6 +48,8 @@ import {
 type Options = Record<string, unknown>;
 
 const BATCH_RECORDS = 1000;
+/** How long a ship sink waits for acknowledgements when the pipeline stops. */
+const SHIP_DRAIN_MS = 10_000;
 
 /** Durations in a config are strings with units, or bare numbers of seconds. */
 function ms(value: unknown, what: string): number | undefined {
@@ -275,7 +280,12 @@ function listenSource(type: string, o: Options, where: string): SourceRuntime {
             caFile: o.ca as string | undefined,
             requireClientCert: o['require-client-cert'] as boolean | undefined,
           },
-          (socket, peer) => collector.handleConnection(socket as unknown as Socket, peer),
+          (socket) => collector.handleConnection(socket as unknown as Socket, 'tls'),
+        );
+        const bound = listener.address();
+        componentLogger('run').info(
+          { transport: 'tls', address: at.host, port: bound.port },
+          'Listening.',
         );
         closeTls = () => listener.close();
       } else {
@@ -406,7 +416,14 @@ function shipSink(o: Options, name: string): SinkRuntime {
   return {
     write: (batch) => shipper.write(batch),
     async close() {
-      await shipper.flush();
+      // Wait a bounded time for acknowledgements; what is left stays in the spool (when one
+      // is set) or is reported as not delivered by the conservation report.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHIP_DRAIN_MS);
+      });
+      await Promise.race([shipper.flush(), timeout]);
+      clearTimeout(timer);
       await shipper.close();
     },
   };
