@@ -154,10 +154,25 @@ function matchCue(cue: CompiledCue, text: string, from: number): number {
   return at;
 }
 
+/** A span of this kind starting within a short separator's reach after the cue. */
+function foundAfter(out: readonly Span[], kind: string, cueEnd: number): boolean {
+  for (let k = 0; k < out.length; k++) {
+    const s = out[k] as Span;
+    if (s.kind === kind && s.start >= cueEnd && s.start <= cueEnd + 3) return true;
+  }
+  return false;
+}
+
 /** Pushes the value of each kind that follows the cue; true when any did. */
 function valuesAfter(cue: CompiledCue, text: string, start: number, cueEnd: number, out: Span[]) {
   let any = false;
   for (const c of cue.entries) {
+    // "SSN 123-45-6789", "phone (217) 555-0123": the shape detectors, which run first, often
+    // found the value already; then the cue has done its job without another match.
+    if (!c.entry.includeCue && foundAfter(out, c.entry.kind, cueEnd)) {
+      any = true;
+      continue;
+    }
     c.sticky.lastIndex = cueEnd;
     const v = c.sticky.exec(text);
     const value = v?.[1];

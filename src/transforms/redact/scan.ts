@@ -32,12 +32,16 @@ export function hasAtLeast(text: string, ch: string, n: number): boolean {
   return true;
 }
 
-/** Sorted, non-overlapping spans; where two overlap, the kind of the longer one wins. */
+/**
+ * Sorted, non-overlapping spans; where two overlap, the kind of the longer one wins. Changes
+ * the span objects given (they must be the caller's own).
+ */
 export function mergeSpans(spans: Span[]): Span[] {
   if (spans.length < 2) return spans;
   spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  // The spans are this call's own objects: merged in place, not copied.
   const merged: Span[] = [];
-  let cur = { ...(spans[0] as Span) };
+  let cur = spans[0] as Span;
   let curLongest = cur.end - cur.start;
   for (let i = 1; i < spans.length; i++) {
     const s = spans[i] as Span;
@@ -49,7 +53,7 @@ export function mergeSpans(spans: Span[]): Span[] {
       if (s.end > cur.end) cur.end = s.end;
     } else {
       merged.push(cur);
-      cur = { ...s };
+      cur = s;
       curLongest = s.end - s.start;
     }
   }
