@@ -8,9 +8,9 @@
 // Writes bench/results/serve.json.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,14 +107,19 @@ async function benchNdjson(clients) {
   );
 }
 
-/** Downloads syslog-ng-core (+ libivykis, libpcre3) and unpacks them; undefined on failure. */
+/**
+ * Downloads syslog-ng-core and the libraries it and its afsocket plugin (network() sources)
+ * need and that this machine lacks (libivykis0, libpcre3, libnet1, libwrap0), and unpacks
+ * them; undefined on failure.
+ */
 function syslogNg() {
   const data = join(root, 'bench', 'data', 'syslog-ng');
   const x = join(data, 'x');
   const bin = join(x, 'usr', 'bin', 'loggen');
-  if (!existsSync(bin)) {
+  if (!existsSync(bin) || !existsSync(join(x, 'usr/lib/x86_64-linux-gnu/libnet.so.1'))) {
     mkdirSync(data, { recursive: true });
-    const dl = spawnSync('apt-get', ['download', 'syslog-ng-core', 'libivykis0', 'libpcre3'], {
+    const debs = ['syslog-ng-core', 'libivykis0', 'libpcre3', 'libnet1', 'libwrap0'];
+    const dl = spawnSync('apt-get', ['download', ...debs], {
       cwd: data,
       encoding: 'utf8',
     });
@@ -137,70 +142,89 @@ function syslogNg() {
   return ok ? { loggen: bin, syslogng: join(x, 'usr', 'sbin', 'syslog-ng'), env, x } : undefined;
 }
 
+/** Runs loggen for `seconds` against 127.0.0.1:port; resolves with what it reports. */
 function runLoggen(ng, port, seconds) {
-  const r = spawnSync(
-    ng.loggen,
-    [
-      '--inet',
-      '--stream',
-      '-r',
-      '10000000',
-      '-s',
-      '256',
-      '-I',
-      String(seconds),
-      '127.0.0.1',
-      String(port),
-    ],
-    { env: ng.env, encoding: 'utf8', timeout: (seconds + 30) * 1000 },
+  const args = ['--inet', '--stream', '-r', '10000000', '-s', '256', '-I', String(seconds)];
+  const child = spawn(ng.loggen, [...args, '127.0.0.1', String(port)], {
+    env: ng.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b.toString()));
+  child.stderr.on('data', (b) => (out += b.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+  return new Promise((r) =>
+    child.once('exit', () => {
+      clearTimeout(killer);
+      // "average rate = 135584.56 msg/sec, count=339523, time=2.50414, ..."
+      const m = /average rate = ([\d.]+) msg\/sec, count=(\d+), time=([\d.]+)/.exec(out);
+      r({
+        sent: m ? Number(m[2]) : undefined,
+        sendRate: m ? Math.round(Number(m[1])) : undefined,
+        sendSeconds: m ? Number(m[3]) : undefined,
+        output: out.trim().split('\n').slice(-1).join(''),
+      });
+    }),
   );
-  const m = /(\d+) messages? sent|sent (\d+) messages/i.exec(r.stderr + r.stdout);
-  const all = (r.stderr + r.stdout).match(/count=(\d+)/g);
-  const sent = m ? Number(m[1] ?? m[2]) : all ? Number(all.pop().slice(6)) : undefined;
-  return { sent, output: (r.stderr + r.stdout).trim().split('\n').slice(-2).join(' | ') };
 }
 
+/**
+ * Polls `count()` every 50 ms until it reaches `want` or stops moving for `quietMs`; returns
+ * the last count and the time (ms since epoch) at which it last changed.
+ */
+async function settle(count, want, quietMs) {
+  let last = -1;
+  let lastAt = Date.now();
+  for (;;) {
+    const v = await count();
+    if (v !== last) {
+      last = v;
+      lastAt = Date.now();
+    }
+    if ((want !== undefined && v >= want) || Date.now() - lastAt > quietMs) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { count: last, lastAt };
+}
+
+// Both peers are measured the same way: messages made durable (sluice: stored under its
+// default --fsync interval; syslog-ng: written to its file, no fsync) divided by the time from
+// loggen's start to the moment the last of them landed.
 async function benchLoggenSluice(ng, seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
   const { child, tcp, http } = await startServe(join(dir, 'store'));
   const t0 = Date.now();
-  const { sent, output } = runLoggen(ng, tcp, seconds);
-  await new Promise((r) => setTimeout(r, 1500));
-  const stored = await metric(http, 'sluice_serve_stored_records_total');
-  const elapsed = (Date.now() - t0) / 1000 - 1.5;
+  const sent = await runLoggen(ng, tcp, seconds);
+  const done = await settle(
+    () => metric(http, 'sluice_serve_stored_records_total'),
+    sent.sent,
+    3000,
+  );
   const rss = peakRss(child.pid);
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
-  const perSec = Math.round(stored / seconds);
-  results.loggen.sluice = {
-    seconds,
-    elapsed,
-    sent,
-    stored,
-    recordsPerSec: perSec,
-    peakRssBytes: rss,
-    loggen: output,
-  };
-  console.log(
-    `loggen -> sluice: ${stored} stored (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s, peak RSS ${mb(rss)}`,
-  );
+  report('sluice', seconds, sent, done.count, (done.lastAt - t0) / 1000, rss);
 }
 
 async function benchLoggenSyslogNg(ng, seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-sng-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const out = join(dir, 'out.log');
   const conf = join(dir, 'syslog-ng.conf');
   writeFileSync(
     conf,
-    `@version: 3.38\n@include "scl.conf"\noptions { flush-lines(1000); log-fifo-size(100000); };\n` +
-      `source s { network(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(100) log-iw-size(100000)); };\n` +
+    '@version: 3.38\noptions { flush-lines(1000); log-fifo-size(100000); };\n' +
+      `source s { network(ip("127.0.0.1") port(${port}) transport("tcp") ` +
+      'max-connections(100) log-iw-size(100000)); };\n' +
       `destination d { file("${out}"); };\nlog { source(s); destination(d); };\n`,
   );
+  // Foreground, its own config, persist file, pid file and control socket in the temp dir,
+  // and the plugins (afsocket for network(), affile) from the unpacked tree.
   const sng = spawn(
     ng.syslogng,
     [
       '-F',
+      '--stderr',
       '-f',
       conf,
       '-R',
@@ -215,29 +239,74 @@ async function benchLoggenSyslogNg(ng, seconds) {
   );
   let err = '';
   sng.stderr.on('data', (b) => (err += b.toString()));
-  await new Promise((r) => setTimeout(r, 1500));
-  if (sng.exitCode !== null) {
+  const started = await until(() => /Accepting connections/.test(err) || sng.exitCode !== null);
+  if (!started || sng.exitCode !== null) {
     console.log(`syslog-ng did not start: ${err.trim().split('\n').slice(-2).join(' | ')}`);
     results.loggen.syslogNg = { error: err.trim().slice(-500) };
+    sng.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
     return;
   }
-  const { sent } = runLoggen(ng, port, seconds);
-  await new Promise((r) => setTimeout(r, 1500));
+  const t0 = Date.now();
+  const sent = await runLoggen(ng, port, seconds);
+  // The file's size stops growing once syslog-ng has written everything; lines are counted once.
+  const size = () => (existsSync(out) ? statSync(out).size : 0);
+  const done = await settle(size, undefined, 1000);
   const rss = peakRss(sng.pid);
   await stop(sng);
-  const lines = existsSync(out) ? readFileSync(out).toString().split('\n').length - 1 : 0;
+  const lines = existsSync(out) ? countLines(out) : 0;
   rmSync(dir, { recursive: true, force: true });
-  const perSec = Math.round(lines / seconds);
-  results.loggen.syslogNg = {
+  report('syslogNg', seconds, sent, lines, (done.lastAt - t0) / 1000, rss);
+}
+
+function report(peer, seconds, sent, stored, elapsed, rss) {
+  const perSec = Math.round(stored / elapsed);
+  results.loggen[peer] = {
     seconds,
-    sent,
-    written: lines,
+    sent: sent.sent,
+    loggenSendRate: sent.sendRate,
+    stored,
+    elapsed,
     recordsPerSec: perSec,
     peakRssBytes: rss,
+    loggen: sent.output,
   };
   console.log(
-    `loggen -> syslog-ng: ${lines} written (${sent ?? '?'} sent) in ${seconds} s = ${perSec}/s`,
+    `loggen -> ${peer}: ${stored} of ${sent.sent ?? '?'} sent stored in ${elapsed.toFixed(2)} s` +
+      ` = ${perSec}/s (loggen sent at ${sent.sendRate ?? '?'}/s), peak RSS ${mb(rss)}`,
   );
+}
+
+function countLines(file) {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let lines = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    for (let i = buf.indexOf(10); i >= 0 && i < n; i = buf.indexOf(10, i + 1)) lines++;
+  }
+  closeSync(fd);
+  return lines;
+}
+
+function freePort() {
+  return new Promise((r) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => r(port));
+    });
+  });
+}
+
+async function until(cond, timeoutMs = 5000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
 }
 
 async function benchIdle() {

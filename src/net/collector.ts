@@ -23,7 +23,7 @@ import {
   type StreamFramer,
 } from '../sources/tcp.js';
 import { collectorMetrics } from './collector-metrics.js';
-import { StoreQueue, type RecordSink } from './store-queue.js';
+import { RecordBatcher, StoreQueue, type RecordSink } from './store-queue.js';
 
 /** Everything a SIGHUP reload may change. */
 export interface CollectorSettings {
@@ -49,6 +49,8 @@ export interface CollectorOptions {
   summaryIntervalMs?: number;
   /** Records of one client waiting for the store before its socket is paused. */
   maxPendingRecords?: number;
+  /** Records gathered from all clients into one store append at most (default 8192). */
+  maxBatchRecords?: number;
 }
 
 export interface CollectorTotals {
@@ -88,6 +90,7 @@ export function createCollector(options: CollectorOptions): Collector {
   const queue = new StoreQueue(options.sink, {
     onAppend: (seconds) => metrics.storeAppendSeconds.observe(seconds),
   });
+  const batcher = new RecordBatcher(queue, { maxBatchRecords: options.maxBatchRecords });
   const connections = new Set<TcpConnection>();
   const perIp = new Map<string, number>();
   const servers: Server[] = [];
@@ -101,11 +104,13 @@ export function createCollector(options: CollectorOptions): Collector {
     dropped: {},
   };
   let closing = false;
+  let listenersClosed = false;
   let lastStoreError: string | undefined;
 
   const deps = {
     settings: () => connSettings,
     queue,
+    batcher,
     metrics,
     logger: log,
     framerFor: options.framerFor,
@@ -134,7 +139,9 @@ export function createCollector(options: CollectorOptions): Collector {
     const peer = `${transport}://${address.includes(':') ? `[${address}]` : address}:${
       socket.remotePort ?? 0
     }`;
-    if (closing) return refuse(socket, peer, 'shutting_down', 'the collector is stopping');
+    if (listenersClosed) {
+      return refuse(socket, peer, 'shutting_down', 'the collector is stopping');
+    }
     if (connections.size >= settings.maxConnections) {
       return refuse(socket, peer, 'max_connections', `limit ${settings.maxConnections}`);
     }
@@ -233,7 +240,13 @@ export function createCollector(options: CollectorOptions): Collector {
     closing = true;
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const quietMs = opts.quietMs ?? 1000;
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // Connections the kernel already accepted (a client that connected, wrote and closed just
+    // before the signal) wait in the listen backlog: let the event loop poll once more so they
+    // are taken and drained like the others, instead of being reset with the listener.
+    await new Promise((r) => setTimeout(r, 20));
+    const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    listenersClosed = true;
+    await closed;
     log.info({ connections: connections.size, timeoutMs }, 'Draining client connections.');
     const open = [...connections];
     for (const c of open) c.drain(quietMs);
@@ -247,6 +260,7 @@ export function createCollector(options: CollectorOptions): Collector {
     await Promise.race([Promise.all(open.map((c) => c.finished)), deadline]);
     await Promise.all(open.map((c) => c.finished));
     clearTimeout(timer);
+    batcher.flush();
     await queue.flush();
     if (summaryTimer) clearInterval(summaryTimer);
     clearInterval(gaugeTimer);

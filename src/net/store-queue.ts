@@ -55,15 +55,19 @@ export class StoreQueue {
       return Promise.resolve({ stored: 0, duplicate: false });
     }
     const started = process.hrtime.bigint();
-    this.pendingRecords += records.length;
+    // Only the count is kept: the callbacks below live until the records are durable (up to a
+    // second under --fsync interval), and holding the array would keep every record alive,
+    // promoted to the old generation, long after the store has encoded it.
+    const n = records.length;
+    this.pendingRecords += n;
     const done = this.sink.append(records, options);
     const tracked = done
       .then(() => {
-        this.options.onAppend?.(Number(process.hrtime.bigint() - started) / 1e9, records.length);
+        this.options.onAppend?.(Number(process.hrtime.bigint() - started) / 1e9, n);
       })
       .catch(() => undefined)
       .finally(() => {
-        this.pendingRecords -= records.length;
+        this.pendingRecords -= n;
         this.inFlight.delete(tracked);
         if (this.pendingRecords <= this.highWaterRecords / 2 && this.lowWaiters.length > 0) {
           const waiters = this.lowWaiters;
@@ -79,4 +83,90 @@ export class StoreQueue {
   async flush(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
+}
+
+/** A connection whose records go to the store through a RecordBatcher. */
+export interface BatchOwner {
+  /** Its `count` records of one batch are durable (stored of them) or failed (err set). */
+  settled(count: number, stored: number, err?: unknown): void;
+}
+
+export interface RecordBatcherOptions {
+  /** A batch this large is appended at once instead of at the end of the event-loop turn. */
+  maxBatchRecords?: number;
+}
+
+/**
+ * Gathers the records of every connection read in one turn of the event loop into one store
+ * append: one block, one promise and one callback per batch of thousands, instead of one per
+ * socket read. Each owner is told how many of its records a batch made durable. Records are
+ * kept in arrival order per owner; owners are interleaved by read.
+ */
+export class RecordBatcher {
+  private records: LogRecord[] = [];
+  private owners: BatchOwner[] = [];
+  private counts: number[] = [];
+  private scheduled = false;
+  private readonly maxBatchRecords: number;
+
+  constructor(
+    private readonly queue: StoreQueue,
+    options: RecordBatcherOptions = {},
+  ) {
+    this.maxBatchRecords = options.maxBatchRecords ?? 8192;
+  }
+
+  /** Queues records of one owner; they are appended by the end of this event-loop turn. */
+  add(owner: BatchOwner, records: LogRecord[]): void {
+    const n = records.length;
+    if (n === 0) return;
+    const batch = this.records;
+    for (let i = 0; i < n; i++) batch.push(records[i]);
+    const last = this.owners.length - 1;
+    if (last >= 0 && this.owners[last] === owner) this.counts[last] += n;
+    else {
+      this.owners.push(owner);
+      this.counts.push(n);
+    }
+    if (batch.length >= this.maxBatchRecords) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.onImmediate);
+    }
+  }
+
+  /** Records queued and not yet handed to the store. */
+  get waiting(): number {
+    return this.records.length;
+  }
+
+  /** Hands what is queued to the store now. */
+  flush(): void {
+    const records = this.records;
+    if (records.length === 0) return;
+    const owners = this.owners;
+    const counts = this.counts;
+    this.records = [];
+    this.owners = [];
+    this.counts = [];
+    this.queue.append(records).then(
+      (result) => {
+        // A sink that stored fewer than asked (none does today) is charged to the last owners.
+        let left = result.stored;
+        for (let i = 0; i < owners.length; i++) {
+          const stored = Math.min(left, counts[i]);
+          left -= stored;
+          owners[i].settled(counts[i], stored);
+        }
+      },
+      (err: unknown) => {
+        for (let i = 0; i < owners.length; i++) owners[i].settled(counts[i], 0, err);
+      },
+    );
+  }
+
+  private readonly onImmediate = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
 }

@@ -18,7 +18,7 @@ import {
 } from '../framing/detect.js';
 import type { LogRecord } from '../record/record.js';
 import type { CollectorMetrics } from '../net/collector-metrics.js';
-import type { StoreQueue } from '../net/store-queue.js';
+import type { BatchOwner, RecordBatcher, StoreQueue } from '../net/store-queue.js';
 import type { LevelFilter } from '../transforms/level-filter.js';
 import type { RateLimiter } from '../transforms/rate-limit.js';
 
@@ -45,6 +45,8 @@ export interface ConnectionSettings {
 export interface ConnectionDeps {
   settings: () => ConnectionSettings;
   queue: StoreQueue;
+  /** Gathers the records of all connections read in one event-loop turn into one append. */
+  batcher: RecordBatcher;
   metrics: CollectorMetrics;
   logger: Logger;
   framerFor: (framing: BuiltinFraming, maxLineBytes: number) => StreamFramer;
@@ -60,7 +62,7 @@ const ERROR_LINE_FRAMINGS = new Set<string>(['ndjson', 'text', 'undetected']);
 
 type PauseReason = 'store' | 'backlog' | 'rate';
 
-export class TcpConnection {
+export class TcpConnection implements BatchOwner {
   records = 0;
   bytes = 0;
   stored = 0;
@@ -77,7 +79,10 @@ export class TcpConnection {
   private readonly pauses = new Set<PauseReason>();
   private pendingRecords = 0;
   private pendingAppends = 0;
+  /** Records decoded from the current read; reused, the batcher copies what it keeps. */
+  private readonly scratch: LogRecord[] = [];
   private closing = false;
+  private storeError = false;
   private draining = false;
   private socketClosed = false;
   private settleFinished!: () => void;
@@ -162,9 +167,9 @@ export class TcpConnection {
       this.detect(Buffer.alloc(0), true);
       if (this.closing || !this.framer) return;
     }
-    const batch: LogRecord[] = [];
+    const batch = this.scratch;
     try {
-      this.framer?.end((frame) => this.decodeInto(frame, batch));
+      this.framer?.end(this.onFrame);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.deps.logger.warn(
@@ -218,32 +223,74 @@ export class TcpConnection {
     this.feed(first);
   }
 
+  /**
+   * Frames and decodes a whole read at once into the scratch array, then admits the records
+   * as one batch: no promise or closure per record or per frame.
+   */
   private feed(chunk: Buffer): void {
-    const batch: LogRecord[] = [];
     try {
-      (this.framer as StreamFramer).push(chunk, (frame) => this.decodeInto(frame, batch));
+      (this.framer as StreamFramer).push(chunk, this.onFrame);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.admit(batch);
+      this.admit(this.scratch);
       const tooLong = /limit/.test(err.message);
       this.reject(tooLong ? 'line_too_long' : 'protocol_error', err.message);
       return;
     }
-    this.admit(batch);
+    this.admit(this.scratch);
   }
 
-  private decodeInto(frame: string, batch: LogRecord[]): void {
-    (this.decode as FrameDecoder)(frame, batch);
-  }
+  private readonly onFrame = (frame: string): void => {
+    (this.decode as FrameDecoder)(frame, this.scratch);
+  };
 
-  /** Level filter, rate limit, then the store. */
+  /** Level filter, rate limit, then the batcher; empties `records` (the scratch array). */
   private admit(records: LogRecord[]): void {
-    if (records.length === 0) return;
-    this.records += records.length;
-    this.deps.metrics.receivedRecords.inc(records.length);
+    const n = records.length;
+    if (n === 0) return;
+    this.records += n;
+    this.deps.metrics.receivedRecords.inc(n);
     const kept = this.filter(records);
-    if (kept.length === 0) return;
-    this.store(kept);
+    if (kept.length > 0) this.enqueue(kept);
+    records.length = 0;
+  }
+
+  /** Hands records to the shared batcher; settled() hears when they are durable. */
+  private enqueue(records: LogRecord[]): void {
+    this.pendingRecords += records.length;
+    this.checkBacklog();
+    this.deps.batcher.add(this, records);
+  }
+
+  settled(count: number, stored: number, err?: unknown): void {
+    this.pendingRecords -= count;
+    if (err !== undefined) this.storeFailed(err);
+    else {
+      this.stored += stored;
+      this.deps.onStored(stored);
+    }
+    if (this.pendingRecords <= this.deps.settings().maxPendingRecords / 2) this.resumeFor('store');
+    this.maybeFinished();
+  }
+
+  /** Pauses reading while this client's or everyone's records wait for the store. */
+  private checkBacklog(): void {
+    if (this.pendingRecords > this.deps.settings().maxPendingRecords) this.pauseFor('store');
+    const queue = this.deps.queue;
+    if (queue.overHighWater && !this.pauses.has('backlog')) {
+      this.pauseFor('backlog');
+      queue.onLowWater(() => this.resumeFor('backlog'));
+    }
+  }
+
+  private storeFailed(err: unknown): void {
+    if (this.storeError) return;
+    this.storeError = true;
+    this.deps.logger.error(
+      { peer: this.peer, err: err instanceof Error ? err.message : String(err) },
+      'Store append failed; closing the client connection.',
+    );
+    this.destroy('store_error');
   }
 
   /** Applies the level filter and the rate limit; pauses the socket when the client owes. */
@@ -274,36 +321,30 @@ export class TcpConnection {
     this.rateTimer = setTimeout(() => this.resumeFor('rate'), waitMs);
   }
 
-  /** Appends records through the store queue; resolves once durable. */
+  /**
+   * Appends one batch of a protocol handler directly (it may carry a batchId for dedupe);
+   * resolves once durable.
+   */
   store(records: LogRecord[], batchId?: string): Promise<AppendResult> {
-    const settings = this.deps.settings();
-    this.pendingRecords += records.length;
+    const n = records.length;
+    this.pendingRecords += n;
     this.pendingAppends++;
-    if (this.pendingRecords > settings.maxPendingRecords) this.pauseFor('store');
-    const queue = this.deps.queue;
-    if (queue.overHighWater && !this.pauses.has('backlog')) {
-      this.pauseFor('backlog');
-      queue.onLowWater(() => this.resumeFor('backlog'));
-    }
-    const done = queue.append(records, { batchId });
+    this.checkBacklog();
+    const done = this.deps.queue.append(records, { batchId });
     done
       .then(
         (result) => {
           this.stored += result.stored;
           this.deps.onStored(result.stored);
         },
-        (err: unknown) => {
-          this.deps.logger.error(
-            { peer: this.peer, err: err instanceof Error ? err.message : String(err) },
-            'Store append failed; closing the client connection.',
-          );
-          this.destroy('store_error');
-        },
+        (err: unknown) => this.storeFailed(err),
       )
       .finally(() => {
-        this.pendingRecords -= records.length;
+        this.pendingRecords -= n;
         this.pendingAppends--;
-        if (this.pendingRecords <= settings.maxPendingRecords / 2) this.resumeFor('store');
+        if (this.pendingRecords <= this.deps.settings().maxPendingRecords / 2) {
+          this.resumeFor('store');
+        }
         this.maybeFinished();
       });
     return done;
@@ -325,7 +366,9 @@ export class TcpConnection {
   }
 
   private maybeFinished(): void {
-    if (this.socketClosed && this.pendingAppends === 0) this.settleFinished();
+    if (this.socketClosed && this.pendingAppends === 0 && this.pendingRecords === 0) {
+      this.settleFinished();
+    }
   }
 
   /** Gives the connection to a registered protocol (sluice frames). */
