@@ -8,7 +8,7 @@ import { ConfigError, IoError } from '../errors.js';
 import { parsePositiveInt, parseSizeBytes } from '../util/units.js';
 import { FORMATS } from '../record/record.js';
 import type { Format, LogRecord } from '../record/record.js';
-import { encodeRecord } from '../record/json.js';
+import { RecordBytesWriter } from '../record/json-bytes.js';
 import { createLineParser, markTruncated } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../parse/options.js';
@@ -32,31 +32,33 @@ interface ParseFlags {
   output?: string;
 }
 
-/** Output is gathered into one string and written in large pieces, waiting on back-pressure. */
+/**
+ * Records are encoded straight into 256 KiB Buffers (src/record/json-bytes.ts) and each full
+ * one is written at once; after every input chunk the rest is written and, when stdout said
+ * so, reading waits for it to drain (back-pressure).
+ */
 class Output {
-  private pending = '';
   private blocked = false;
-  constructor(private readonly stream: NodeJS.WritableStream) {}
+  readonly records: RecordBytesWriter;
 
-  add(line: string): void {
-    this.pending += line;
-    // Hand over small pieces so encoded records die young (cheap scavenges instead of old-space
-    // collections); back-pressure is still honoured between input chunks by drain().
-    if (this.pending.length >= 128 * 1024) {
-      this.blocked = !this.stream.write(this.pending) || this.blocked;
-      this.pending = '';
-    }
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    this.records = new RecordBytesWriter((chunk) => this.write(chunk));
   }
 
-  get size(): number {
-    return this.pending.length;
+  /** Text after the records written so far (the --stats report). */
+  text(s: string): void {
+    const pending = this.records.take();
+    if (pending !== undefined) this.write(pending);
+    this.write(s);
+  }
+
+  private write(chunk: Buffer | string): void {
+    this.blocked = !this.stream.write(chunk) || this.blocked;
   }
 
   async drain(): Promise<void> {
-    if (this.pending.length > 0) {
-      this.blocked = !this.stream.write(this.pending) || this.blocked;
-      this.pending = '';
-    }
+    const pending = this.records.take();
+    if (pending !== undefined) this.write(pending);
     if (this.blocked) {
       this.blocked = false;
       await new Promise<void>((resolve) => {
@@ -201,7 +203,7 @@ async function run(files: string[], flags: ParseFlags): Promise<number> {
       }
     : {
         records(recs) {
-          for (const r of recs) out.add(encodeRecord(r) + '\n');
+          for (const r of recs) out.records.add(r);
         },
         afterChunk: () => out.drain(),
       };
@@ -218,7 +220,7 @@ async function run(files: string[], flags: ParseFlags): Promise<number> {
   }
   if (stats) {
     const report = stats.report(topN);
-    out.add(output === 'json' ? JSON.stringify(report) + '\n' : formatStatsTable(report));
+    out.text(output === 'json' ? JSON.stringify(report) + '\n' : formatStatsTable(report));
   }
   await out.drain();
   return failed ? 2 : 0;
