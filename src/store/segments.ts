@@ -25,6 +25,25 @@ export interface SegmentInfo {
 }
 
 const SEGMENT_FILE = /^(\d{12})\.(seg|sgz|idx)$/;
+const LIST_CONCURRENCY = 16;
+
+/** fn over items with at most `limit` calls in flight; results in input order. */
+async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 
 /** The segments of `dir`, oldest first. Safe while a writer is active. */
 export async function listSegments(dir: string): Promise<SegmentInfo[]> {
@@ -41,12 +60,13 @@ export async function listSegments(dir: string): Promise<SegmentInfo[]> {
     const m = SEGMENT_FILE.exec(n);
     if (m) seqs.add(m[1]);
   }
-  const writerPid = await lockHolder(dir);
-  const out: SegmentInfo[] = [];
-  for (const name of [...seqs].sort()) {
-    const info = await describe(dir, name);
-    if (info) out.push(info);
-  }
+  // Indexes are read several at a time: a store of many segments lists in a few round trips
+  // (without opening more than LIST_CONCURRENCY files at once).
+  const [writerPid, infos] = await Promise.all([
+    lockHolder(dir),
+    mapLimited([...seqs].sort(), LIST_CONCURRENCY, (name) => describe(dir, name)),
+  ]);
+  const out = infos.filter((info): info is SegmentInfo => info !== undefined);
   const last = out[out.length - 1];
   if (last && last.state === 'unindexed' && writerPid !== undefined) last.state = 'active';
   return out;
