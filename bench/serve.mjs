@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/* global fetch */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);

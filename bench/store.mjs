@@ -1,5 +1,4 @@
 // Store benchmark: append throughput of parsed access-log records under each fsync policy
-/* global performance */
 // (against writing the same NDJSON to a plain file), gzip compression ratio and speed of
 // closed segments (against the gzip command), and `sluice store cat` of a 1% time window in
 // a store of at least 1 GB on disk (against reading all of it).
