@@ -252,7 +252,11 @@ function sinkPaths(flags: QueryFlags): Set<string> | undefined {
  * The access-log light reading, when every path the query reads is one it fills: lines are
  * then filtered (and, when the output needs no more, counted) without the full parser.
  */
-function lightReading(filterPaths: Set<string>, outputPaths: Set<string> | undefined, all: boolean) {
+function lightReading(
+  filterPaths: Set<string>,
+  outputPaths: Set<string> | undefined,
+  all: boolean,
+) {
   const fits = (paths: Set<string>) => [...paths].every((p) => ACCESS_PROBE_PATHS.has(p));
   if (!fits(filterPaths)) return undefined;
   const accept = outputPaths !== undefined && fits(outputPaths);
