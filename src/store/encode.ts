@@ -45,20 +45,25 @@ export function timestampMs(ts: string): number {
 // --- payload buffers ---------------------------------------------------------------------------
 
 const POOL_SIZE = 24;
-/** Buffers above this are not kept: a rare huge batch should not pin its memory. */
+/** Bytes the pool may keep in all, and per buffer: a rare huge batch should not pin memory. */
+const POOL_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 const POOL_MAX_BYTES = 16 * 1024 * 1024;
+const MIN_BUFFER_BYTES = 64 * 1024;
 const pool: Buffer[] = [];
+let pooledBytes = 0;
 
+/** The smallest pooled buffer of at least `bytes`, or a new one. */
 function takeBuffer(bytes: number): Buffer {
-  for (let i = pool.length - 1; i >= 0; i--) {
-    if (pool[i].length >= bytes) {
-      const b = pool[i];
-      pool[i] = pool[pool.length - 1];
-      pool.pop();
-      return b;
-    }
+  let best = -1;
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i].length >= bytes && (best < 0 || pool[i].length < pool[best].length)) best = i;
   }
-  return Buffer.allocUnsafeSlow(Math.max(bytes, 64 * 1024));
+  if (best < 0) return Buffer.allocUnsafeSlow(Math.max(bytes, MIN_BUFFER_BYTES));
+  const b = pool[best];
+  pool[best] = pool[pool.length - 1];
+  pool.pop();
+  pooledBytes -= b.length;
+  return b;
 }
 
 /**
@@ -67,9 +72,11 @@ function takeBuffer(bytes: number): Buffer {
  */
 export function releasePayload(payload: Buffer): void {
   const bytes = payload.buffer.byteLength;
-  // Own memory only: Node's shared slab for small buffers is far below 64 KiB.
-  if (bytes < 64 * 1024 || bytes > POOL_MAX_BYTES || pool.length >= POOL_SIZE) return;
+  // Own memory only: Node's shared slab for small buffers is far below MIN_BUFFER_BYTES.
+  if (bytes < MIN_BUFFER_BYTES || bytes > POOL_MAX_BYTES || pool.length >= POOL_SIZE) return;
+  if (pooledBytes + bytes > POOL_MAX_TOTAL_BYTES) return;
   pool.push(Buffer.from(payload.buffer, 0, bytes));
+  pooledBytes += bytes;
 }
 
 // --- encoding ----------------------------------------------------------------------------------
