@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { registerProtocol } from '../../src/framing/detect.js';
 import { metricValue } from '../../src/telemetry/metrics.js';
+import { RateLimiter } from '../../src/transforms/rate-limit.js';
 import { MemorySink, connectTo, endAndWait, startCollector, until } from './helpers.js';
 
 function ndjson(tag: string, from: number, count: number, level = 'info'): string {
@@ -53,13 +54,37 @@ test('serve - a 10 MB line with no newline is cut off; other clients carry on', 
   }
 });
 
+/**
+ * The limiter's own decisions for one client address: when each take happened (the clock the
+ * limiter itself used), how many records were asked and granted. Rates measured between
+ * these times depend neither on when the test process got to run nor on batching delays.
+ */
+function takesOf(address: string): {
+  takes: Array<{ atMs: number; asked: number; granted: number }>;
+  restore: () => void;
+} {
+  const takes: Array<{ atMs: number; asked: number; granted: number }> = [];
+  const original = RateLimiter.prototype.take;
+  RateLimiter.prototype.take = function (this: RateLimiter, addr, count, policy, nowMs) {
+    const atMs = nowMs ?? Date.now();
+    const grant = original.call(this, addr, count, policy, atMs);
+    if (addr === address) takes.push({ atMs, asked: count, granted: grant.granted });
+    return grant;
+  };
+  return { takes, restore: () => (RateLimiter.prototype.take = original) };
+}
+
 test('serve - rate limit: a client at 10x its allowance is held to its rate; others unaffected', async () => {
   const rate = 1000;
+  // A burst of two seconds: the sender may stall that long on a loaded box without the bucket
+  // overflowing, so every token the limiter earns over the window is spent.
+  const burst = 2 * rate;
   const { collector, sink, port } = await startCollector({
-    rate: { ratePerSec: rate, burst: rate },
+    rate: { ratePerSec: rate, burst },
     rateAction: 'drop',
     rateOverrides: [{ cidr: '127.0.0.3/32', ratePerSec: Infinity, burst: Infinity }],
   });
+  const spy = takesOf('127.0.0.2');
   try {
     const noisy = await connectTo(port, '127.0.0.2');
     const fast = await connectTo(port, '127.0.0.3');
@@ -68,51 +93,72 @@ test('serve - rate limit: a client at 10x its allowance is held to its rate; oth
       await endAndWait(fast);
     })();
     const started = Date.now();
-    const seconds = 3;
-    for (let tick = 0; tick < seconds * 10; tick++) {
+    const ticks = 40;
+    for (let tick = 0; tick < ticks; tick++) {
       await write(noisy, ndjson('noisy', tick * 1000, 1000)); // 10,000 records/s
       await new Promise((r) => setTimeout(r, started + (tick + 1) * 100 - Date.now()));
     }
-    const elapsed = (Date.now() - started) / 1000;
     await endAndWait(noisy);
     await fastDone;
     await until(() => countOf(sink, 'fast') === 50_000, 10_000, 'fast records');
+    // Drop policy: each take empties the bucket, so what passed = burst + rate x (last take -
+    // first take), whatever the gaps between reads were; and what passed is what was stored.
+    const { takes } = spy;
     const noisyStored = countOf(sink, 'noisy');
-    const held = (noisyStored - rate) / elapsed;
+    assert.equal(
+      noisyStored,
+      takes.reduce((n, t) => n + t.granted, 0),
+    );
+    const windowS = (takes[takes.length - 1].atMs - takes[0].atMs) / 1000;
+    assert.ok(windowS >= 2, `limiter saw the noisy client for only ${windowS} s`);
+    const held = (noisyStored - burst) / windowS;
     assert.ok(
       Math.abs(held - rate) <= rate * 0.1,
-      `noisy client held to ${held}/s, want ${rate}/s`,
+      `noisy client held to ${held.toFixed(0)}/s over ${windowS.toFixed(2)} s, want ${rate}/s`,
     );
     const dropped = await metricValue('sluice_serve_dropped_records_total', {
       reason: 'rate_limited',
     });
-    assert.ok(dropped >= seconds * 10_000 - noisyStored, `dropped counter ${dropped}`);
+    assert.ok(dropped >= ticks * 1000 - noisyStored, `dropped counter ${dropped}`);
   } finally {
+    spy.restore();
     await collector.close({ timeoutMs: 2000 });
   }
 });
 
 test('serve - rate action slow holds the client to its rate and loses nothing', async () => {
-  const rate = 2000;
+  const rate = 4000;
+  const burst = rate;
   const { collector, sink, port } = await startCollector({
-    rate: { ratePerSec: rate, burst: rate },
+    rate: { ratePerSec: rate, burst },
     rateAction: 'slow',
   });
+  const spy = takesOf('127.0.0.4');
   try {
     const client = await connectTo(port, '127.0.0.4');
-    const total = 10_000;
-    const started = Date.now();
+    const total = 20_000;
     void write(client, ndjson('slow', 0, total));
-    await new Promise((r) => setTimeout(r, 2000));
-    const atTwo = countOf(sink, 'slow');
-    const expected = rate + rate * ((Date.now() - started) / 1000);
-    assert.ok(
-      Math.abs(atTwo - expected) <= expected * 0.15,
-      `stored ${atTwo}, expected ~${expected}`,
-    );
+    await until(() => countOf(sink, 'slow') === total, 20_000, 'all slow records');
     await endAndWait(client);
-    await until(() => countOf(sink, 'slow') === total, 10_000, 'all slow records');
+    assert.equal(countOf(sink, 'slow'), total);
+    // Slow policy: a read is taken whole and the socket paused until its debt is paid, so by
+    // the last take the reads before it had cost burst + rate x (last take - first take); a
+    // late timer only lowers the rate by its own lateness at the last take.
+    const { takes } = spy;
+    assert.ok(takes.length >= 3, `only ${takes.length} reads`);
+    assert.equal(
+      takes.reduce((n, t) => n + t.granted, 0),
+      total,
+    );
+    const beforeLast = total - takes[takes.length - 1].granted;
+    const windowS = (takes[takes.length - 1].atMs - takes[0].atMs) / 1000;
+    const held = (beforeLast - burst) / windowS;
+    assert.ok(
+      Math.abs(held - rate) <= rate * 0.1,
+      `slow client held to ${held.toFixed(0)}/s over ${windowS.toFixed(2)} s, want ${rate}/s`,
+    );
   } finally {
+    spy.restore();
     await collector.close({ timeoutMs: 2000 });
   }
 });
