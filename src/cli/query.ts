@@ -9,7 +9,6 @@ import { QueryEngine, type Sink } from '../query/engine.js';
 import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
 import { buildPrefilter } from '../query/prefilter.js';
 import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
-import { StatsSink } from '../query/stats/sink.js';
 import { canonicalPath } from '../query/expr/index.js';
 import { ACCESS_PROBE_PATHS, accessProbe, probeOptionsFor } from '../query/probe/access.js';
 import { parseTimeBound } from '../util/time.js';
@@ -81,7 +80,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
   const filterOptions = readFilterOptions(flags);
   const filter = withPointer(() => buildRecordFilter(filterOptions));
   const prefilter = buildPrefilter(filterOptions, filter);
-  const sink = chooseSink(flags);
+  const sink = await chooseSink(flags);
   const light = lightReading(filter.paths, sinkPaths(flags), filter.all);
   const limit = flags.limit !== undefined ? parsePositiveInt(flags.limit, '--limit') : undefined;
   const abort = new AbortController();
@@ -209,10 +208,12 @@ function withPointer<T>(build: () => T): T {
   }
 }
 
-function chooseSink(flags: QueryFlags): Sink {
+async function chooseSink(flags: QueryFlags): Promise<Sink> {
   const output = chooseOutput(flags.output);
   const wantsStats = flags.stats || flags.top.length > 0 || flags.histogram !== undefined;
   if (wantsStats) {
+    // Loaded only here: the statistics modules are not needed to print or count records.
+    const { StatsSink } = await import('../query/stats/sink.js');
     return new StatsSink({
       levels: Boolean(flags.stats) || (flags.top.length === 0 && flags.histogram === undefined),
       top: flags.top,

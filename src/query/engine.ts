@@ -7,7 +7,6 @@ import { decodeJson } from '../record/json.js';
 import { createLineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
-import { followBlocks, DEFAULT_POLL_INTERVAL_MS } from './follow.js';
 import type { Prefilter } from './prefilter.js';
 import { openBlocks, type Block, type BlockSource } from './read.js';
 import { scanBlock } from './scan.js';
@@ -61,6 +60,20 @@ const NO_PREFILTER: Prefilter = {
 /** Container runtime wrappers join partial lines, so every line must reach the parser. */
 const CONTAINER_LINE = /^(?:\{"log":|\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF] )/;
 
+/** Loaded only when following: a plain query needs no watcher. */
+async function followSource(
+  path: string,
+  follow: NonNullable<EngineOptions['follow']>,
+  maxLineBytes: number | undefined,
+): Promise<BlockSource> {
+  const { followBlocks, DEFAULT_POLL_INTERVAL_MS } = await import('./follow.js');
+  return followBlocks(path, {
+    signal: follow.signal,
+    pollIntervalMs: follow.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    maxLineBytes,
+  });
+}
+
 export class QueryEngine {
   private matched = 0;
   private parsedLines = 0;
@@ -81,11 +94,7 @@ export class QueryEngine {
     const { follow } = this.options;
     const source: BlockSource =
       follow && path !== '-'
-        ? followBlocks(path, {
-            signal: follow.signal,
-            pollIntervalMs: follow.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-            maxLineBytes: this.options.maxLineBytes,
-          })
+        ? await followSource(path, follow, this.options.maxLineBytes)
         : await openBlocks(path, this.options.maxLineBytes);
     const parseOptions = { ...this.options.parse, source: path === '-' ? undefined : path };
     const parser = createLineParser(parseOptions);

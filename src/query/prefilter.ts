@@ -7,6 +7,7 @@ import { LEVEL_RANK, type Level } from '../record/record.js';
 import { SYSLOG_SEVERITY_LEVEL } from '../parse/level.js';
 import type { FilterOptions, RecordFilter } from './filter.js';
 import { isPureLiteral, requiredLiteral } from './regex.js';
+import type { LiteralSearch } from './literal.js';
 import { canonicalPath, type Expr } from './expr/index.js';
 
 /** A test on one line (latin1 string, no newline); false means it cannot match. */
@@ -15,6 +16,8 @@ export type LineCheck = (line: string) => boolean;
 export interface Prefilter {
   /** Every matching line contains these bytes, or a backslash (an escape may hide them). */
   literal: Buffer | undefined;
+  /** The search for `literal`, tuned on the first block read (set by the scanner). */
+  literalSearch?: LiteralSearch;
   /** Or: candidate lines are those where this global regex matches (over latin1 text). */
   candidates: RegExp | undefined;
   /**

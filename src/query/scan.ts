@@ -2,6 +2,7 @@
 // Buffer.indexOf and only the lines around hits are visited; with a candidate regex, the block
 // is searched as one latin1 string; otherwise every line is visited, decoded once per block.
 
+import { LiteralSearch } from './literal.js';
 import type { Prefilter } from './prefilter.js';
 import { isSimpleJsonBlock, jsonLevelCandidates } from './probe/json-level.js';
 
@@ -28,9 +29,9 @@ export function scanBlock(buf: Buffer, end: number, pre: Prefilter, handle: Line
 }
 
 function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
-  const lit = pre.literal as Buffer;
+  const search = (pre.literalSearch ??= new LiteralSearch(pre.literal as Buffer, sub));
   const end = sub.length;
-  let nextLit = sub.indexOf(lit, 0);
+  let nextLit = search.find(sub, 0);
   let nextEsc = sub.indexOf(BACKSLASH, 0);
   let p = 0;
   while (nextLit >= 0 || nextEsc >= 0) {
@@ -41,7 +42,7 @@ function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean 
     if (!visit(sub, s, e, pre, handle)) return false;
     p = e + 1;
     if (p >= end) break;
-    if (nextLit >= 0 && nextLit < p) nextLit = sub.indexOf(lit, p);
+    if (nextLit >= 0 && nextLit < p) nextLit = search.find(sub, p);
     if (nextEsc >= 0 && nextEsc < p) nextEsc = sub.indexOf(BACKSLASH, p);
   }
   return true;
