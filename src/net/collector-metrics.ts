@@ -40,6 +40,16 @@ export function collectorMetrics() {
       'sluice_serve_rate_limit_pauses_total',
       'Times a client socket was paused to hold it to its rate (--rate-action slow).',
     ),
+    topClientRecords: gauge(
+      'sluice_serve_top_client_records_per_second',
+      'Records per second received from the busiest client addresses (top 10, last 10 s).',
+      ['client'],
+    ),
+    topClientDropped: gauge(
+      'sluice_serve_top_client_dropped_per_second',
+      'Records per second dropped from those same busiest client addresses (last 10 s).',
+      ['client'],
+    ),
     storeAppendSeconds: histogram(
       'sluice_serve_store_append_seconds',
       'Time for one grouped store append to become durable.',

@@ -24,6 +24,7 @@ import {
 } from '../sources/tcp.js';
 import { collectorMetrics } from './collector-metrics.js';
 import { RecordBatcher, StoreQueue, type RecordSink } from './store-queue.js';
+import { TopTalkers, type Talker } from './top-talkers.js';
 
 /** Everything a SIGHUP reload may change. */
 export interface CollectorSettings {
@@ -51,6 +52,8 @@ export interface CollectorOptions {
   maxPendingRecords?: number;
   /** Records gathered from all clients into one store append at most (default 8192). */
   maxBatchRecords?: number;
+  /** Window of the top-talker gauges (default 10 s). */
+  topTalkerWindowMs?: number;
 }
 
 export interface CollectorTotals {
@@ -68,9 +71,14 @@ export interface Collector {
   handleConnection(socket: Socket, transport?: string): void;
   /** Listens on HOST:PORT (port 0 = any) and resolves with the bound address. */
   listenTcp(host: string, port: number): Promise<{ host: string; port: number }>;
-  /** Applies new settings to new and open connections. */
+  /**
+   * Applies new settings to new and open connections. Rate-limit buckets are kept: each
+   * client keeps its tokens (capped at its new burst) under the rule that now applies to it.
+   */
   reload(settings: CollectorSettings): void;
   totals(): CollectorTotals;
+  /** The busiest client addresses of the last completed top-talker window, busiest first. */
+  topTalkers(): Talker[];
   /** True while the store keeps up and the collector is not shutting down. */
   healthy(): boolean;
   /**
@@ -81,12 +89,16 @@ export interface Collector {
 }
 
 const DEFAULT_PENDING_RECORDS = 100_000;
+const TOP_TALKERS = 10;
 
 export function createCollector(options: CollectorOptions): Collector {
   const log = options.logger ?? componentLogger('serve');
   const metrics = collectorMetrics();
   let settings = options.settings;
-  let connSettings = compile(settings, options.maxPendingRecords ?? DEFAULT_PENDING_RECORDS);
+  const maxPending = options.maxPendingRecords ?? DEFAULT_PENDING_RECORDS;
+  let connSettings = compile(settings, maxPending);
+  const talkers = new TopTalkers();
+  let lastTop: Talker[] = [];
   const queue = new StoreQueue(options.sink, {
     onAppend: (seconds) => metrics.storeAppendSeconds.observe(seconds),
   });
@@ -119,7 +131,9 @@ export function createCollector(options: CollectorOptions): Collector {
       totals.stored += n;
       metrics.storedRecords.inc(n);
     },
-    onDropped: (reason: string, n: number) => {
+    onReceived: (address: string, n: number) => talkers.received(address, n),
+    onDropped: (reason: string, n: number, address: string) => {
+      talkers.dropped(address, n);
       totals.dropped[reason] = (totals.dropped[reason] ?? 0) + n;
       metrics.droppedRecords.inc({ reason }, n);
     },
@@ -215,15 +229,24 @@ export function createCollector(options: CollectorOptions): Collector {
     summaryMs > 0
       ? setInterval(() => {
           const t = liveTotals();
-          log.info(
-            { ...t, rateLimitedClients: connSettings.rateLimiter.limitedClients() },
-            'Summary.',
-          );
+          const rateLimitedClients = connSettings.rateLimiter.limitedClients();
+          log.info({ ...t, rateLimitedClients, topClients: lastTop }, 'Summary.');
         }, summaryMs).unref()
       : undefined;
   const gaugeTimer = setInterval(() => {
     metrics.rateLimitedClients.set(connSettings.rateLimiter.limitedClients());
   }, 1000).unref();
+  // Only the current top addresses have a series: the gauges are cleared every window.
+  const topWindowMs = options.topTalkerWindowMs ?? 10_000;
+  const topTimer = setInterval(() => {
+    lastTop = talkers.take(TOP_TALKERS);
+    metrics.topClientRecords.reset();
+    metrics.topClientDropped.reset();
+    for (const t of lastTop) {
+      metrics.topClientRecords.set({ client: t.address }, t.records / (topWindowMs / 1000));
+      metrics.topClientDropped.set({ client: t.address }, t.dropped / (topWindowMs / 1000));
+    }
+  }, topWindowMs).unref();
 
   function liveTotals(): CollectorTotals {
     let records = totals.records;
@@ -264,6 +287,7 @@ export function createCollector(options: CollectorOptions): Collector {
     await queue.flush();
     if (summaryTimer) clearInterval(summaryTimer);
     clearInterval(gaugeTimer);
+    clearInterval(topTimer);
     await options.sink.close();
     log.info(liveTotals(), 'Collector stopped.');
   }
@@ -273,22 +297,30 @@ export function createCollector(options: CollectorOptions): Collector {
     listenTcp,
     reload(next) {
       settings = next;
-      connSettings = compile(next, options.maxPendingRecords ?? DEFAULT_PENDING_RECORDS);
+      connSettings = compile(next, maxPending, connSettings.rateLimiter);
       log.info({ minLevel: next.minLevel, rateOverrides: next.rateOverrides.length }, 'Reloaded.');
     },
     totals: liveTotals,
+    topTalkers: () => lastTop,
     healthy: () => !closing && lastStoreError === undefined,
     close,
   };
 }
 
-function compile(s: CollectorSettings, maxPendingRecords: number): ConnectionSettings {
+/** Connection settings; a reload passes the running limiter, which keeps its buckets. */
+function compile(
+  s: CollectorSettings,
+  maxPendingRecords: number,
+  limiter?: RateLimiter,
+): ConnectionSettings {
+  const rateOptions = { defaultRule: s.rate, overrides: s.rateOverrides };
+  if (limiter) limiter.reconfigure(rateOptions);
   return {
     maxLineBytes: s.maxLineBytes,
     idleTimeoutMs: s.idleTimeoutMs,
     rateAction: s.rateAction,
     levelFilter: createLevelFilter(s.minLevel),
-    rateLimiter: new RateLimiter({ defaultRule: s.rate, overrides: s.rateOverrides }),
+    rateLimiter: limiter ?? new RateLimiter(rateOptions),
     maxPendingRecords,
   };
 }

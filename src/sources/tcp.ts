@@ -52,7 +52,9 @@ export interface ConnectionDeps {
   framerFor: (framing: BuiltinFraming, maxLineBytes: number) => StreamFramer;
   decoderFor: (framing: BuiltinFraming, peer: string) => FrameDecoder;
   onStored: (records: number) => void;
-  onDropped: (reason: string, records: number) => void;
+  /** Records decoded from a client address (before filtering). */
+  onReceived: (address: string, records: number) => void;
+  onDropped: (reason: string, records: number, address: string) => void;
 }
 
 /** First bytes kept while the framing is undecided; more than this and we decide anyway. */
@@ -176,8 +178,7 @@ export class TcpConnection implements BatchOwner {
         { peer: this.peer, framing: this.framing, detail: err.message },
         'Client closed inside a frame; the partial frame is not stored.',
       );
-      this.deps.onDropped('truncated_frame', 1);
-      this.dropped++;
+      this.drop('truncated_frame', 1);
     }
     this.admit(batch);
     this.closing = true;
@@ -250,6 +251,7 @@ export class TcpConnection implements BatchOwner {
     if (n === 0) return;
     this.records += n;
     this.deps.metrics.receivedRecords.inc(n);
+    this.deps.onReceived(this.remoteAddress, n);
     const kept = this.filter(records);
     if (kept.length > 0) this.enqueue(kept);
     records.length = 0;
@@ -311,7 +313,7 @@ export class TcpConnection implements BatchOwner {
 
   private drop(reason: string, n: number): void {
     this.dropped += n;
-    this.deps.onDropped(reason, n);
+    this.deps.onDropped(reason, n, this.remoteAddress);
   }
 
   private pauseForRate(waitMs: number): void {
@@ -403,6 +405,7 @@ export class TcpConnection implements BatchOwner {
       received: (records, bytes) => {
         this.records += records;
         this.deps.metrics.receivedRecords.inc(records);
+        this.deps.onReceived(this.remoteAddress, records);
         if (bytes > 0) {
           // Bytes are counted on the socket for built-in framings; a handler owns its socket.
           this.bytes += bytes;

@@ -55,15 +55,43 @@ export function normalizeAddress(address: string): string {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly defaultRule: RateRule;
-  private readonly overrides: CompiledOverride[];
+  private defaultRule: RateRule = UNLIMITED;
+  private overrides: CompiledOverride[] = [];
   private readonly maxClients: number;
 
   constructor(options: RateLimiterOptions = {}) {
-    this.defaultRule = options.defaultRule ?? UNLIMITED;
-    this.overrides = (options.overrides ?? []).map(compileOverride);
-    this.overrides.sort((a, b) => b.prefix - a.prefix);
     this.maxClients = options.maxClients ?? 100_000;
+    this.setRules(options);
+  }
+
+  /**
+   * New rules (a config reload) without forgetting clients: every bucket keeps its tokens,
+   * capped at the burst of the rule that now applies to its address, so a client that was
+   * held back is not handed a fresh burst by a SIGHUP.
+   */
+  reconfigure(
+    options: Pick<RateLimiterOptions, 'defaultRule' | 'overrides'>,
+    nowMs = Date.now(),
+  ): void {
+    this.setRules(options);
+    for (const [ip, b] of this.buckets) {
+      // Tokens earned so far are earned under the old rule.
+      const elapsed = Math.max(0, nowMs - b.updatedMs) / 1000;
+      if (b.rule.ratePerSec !== Infinity) {
+        b.tokens = Math.min(b.rule.burst, b.tokens + elapsed * b.rule.ratePerSec);
+      }
+      b.updatedMs = nowMs;
+      b.rule = this.ruleFor(ip);
+      b.tokens = Math.min(b.tokens, b.rule.burst);
+    }
+  }
+
+  private setRules(options: Pick<RateLimiterOptions, 'defaultRule' | 'overrides'>): void {
+    // Compile first: a bad CIDR throws before anything changes.
+    const overrides = (options.overrides ?? []).map(compileOverride);
+    overrides.sort((a, b) => b.prefix - a.prefix);
+    this.overrides = overrides;
+    this.defaultRule = options.defaultRule ?? UNLIMITED;
   }
 
   /** The rule that applies to an address. */

@@ -5,6 +5,7 @@ import { detectFraming, registerProtocol } from '../../src/framing/detect.js';
 import { ProtocolError } from '../../src/errors.js';
 import { RateLimiter, parseRate } from '../../src/transforms/rate-limit.js';
 import { createLevelFilter } from '../../src/transforms/level-filter.js';
+import { TopTalkers } from '../../src/net/top-talkers.js';
 
 function frames(input: Buffer, cuts: number[], max = 1024): string[] {
   const f = new OctetCountingFramer({ maxFrameBytes: max });
@@ -91,6 +92,50 @@ test('serve - token bucket: burst, then the rate, per address, with CIDR overrid
   assert.throws(
     () => new RateLimiter({ overrides: [{ cidr: '10.0.0.0/40', ratePerSec: 1, burst: 1 }] }),
   );
+});
+
+test('serve - a reload keeps every client bucket, capped at its new burst', () => {
+  const rule = { ratePerSec: 100, burst: 100 };
+  const rl = new RateLimiter({ defaultRule: rule });
+  const t0 = 1_000_000;
+  assert.equal(rl.take('192.0.2.1', 100, 'drop', t0).granted, 100); // bucket emptied
+  assert.equal(rl.take('192.0.2.2', 10, 'drop', t0).granted, 10); // 90 left
+  // 100 ms later the same rules come back (a SIGHUP with an unchanged file): no fresh burst.
+  rl.reconfigure({ defaultRule: rule }, t0 + 100);
+  assert.equal(rl.take('192.0.2.1', 100, 'drop', t0 + 100).granted, 10);
+  // A smaller burst caps what a client had saved; a faster rate applies from now on.
+  rl.reconfigure({ defaultRule: { ratePerSec: 1000, burst: 20 } }, t0 + 100);
+  assert.equal(rl.take('192.0.2.2', 100, 'drop', t0 + 100).granted, 20);
+  assert.equal(rl.take('192.0.2.2', 100, 'drop', t0 + 110).granted, 10);
+  // An override that lifts the limit, then a limit again: the bucket starts at the burst.
+  rl.reconfigure(
+    {
+      defaultRule: rule,
+      overrides: [{ cidr: '192.0.2.1/32', ratePerSec: Infinity, burst: Infinity }],
+    },
+    t0 + 200,
+  );
+  assert.equal(rl.take('192.0.2.1', 1e6, 'drop', t0 + 200).granted, 1e6);
+  assert.throws(() => rl.reconfigure({ overrides: [{ cidr: 'x', ratePerSec: 1, burst: 1 }] }));
+  assert.equal(rl.take('192.0.2.1', 1e6, 'drop', t0 + 200).granted, 1e6, 'bad config kept old');
+});
+
+test('serve - top talkers: the busiest addresses of a window, bounded table', () => {
+  const top = new TopTalkers(3);
+  top.received('10.0.0.1', 5);
+  top.received('10.0.0.2', 50);
+  top.dropped('10.0.0.2', 7);
+  top.received('10.0.0.3', 20);
+  top.received('10.0.0.4', 999); // table full: counted only as untracked
+  assert.equal(top.untracked, 999);
+  assert.deepEqual(
+    top.take(2).map((t) => [t.address, t.records, t.dropped]),
+    [
+      ['10.0.0.2', 50, 7],
+      ['10.0.0.3', 20, 0],
+    ],
+  );
+  assert.deepEqual(top.take(2), []); // the window was reset
 });
 
 test('serve - rate limiter table stays bounded (LRU)', () => {

@@ -7,6 +7,7 @@ import type { AppendResult } from '../../src/framing/detect.js';
 import {
   createCollector,
   type Collector,
+  type CollectorOptions,
   type CollectorSettings,
 } from '../../src/net/collector.js';
 import { decoderFor, framerFor } from '../../src/net/decode.js';
@@ -46,8 +47,10 @@ export interface Started {
 export async function startCollector(
   settings: Partial<CollectorSettings> = {},
   sink = new MemorySink(),
+  options: Pick<CollectorOptions, 'topTalkerWindowMs'> = {},
 ): Promise<Started> {
   const collector = createCollector({
+    ...options,
     sink,
     settings: { ...SERVE_DEFAULTS, ...settings },
     framerFor,

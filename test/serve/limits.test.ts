@@ -163,6 +163,51 @@ test('serve - rate action slow holds the client to its rate and loses nothing', 
   }
 });
 
+test('serve - top talkers: the busiest client addresses are exported, with their drops', async () => {
+  const { collector, port } = await startCollector(
+    { rate: { ratePerSec: 100, burst: 100 }, rateAction: 'drop' },
+    undefined,
+    { topTalkerWindowMs: 500 },
+  );
+  try {
+    const big = await connectTo(port, '127.0.0.6');
+    const small = await connectTo(port, '127.0.0.7');
+    await write(big, ndjson('big', 0, 3000));
+    await write(small, ndjson('small', 0, 50));
+    await Promise.all([endAndWait(big), endAndWait(small)]);
+    // The records may straddle two windows: add the windows up as they go by.
+    const sum = new Map<string, { records: number; dropped: number }>();
+    let seen = collector.topTalkers();
+    let window = seen;
+    await until(
+      () => {
+        const now = collector.topTalkers();
+        if (now !== seen) {
+          seen = now;
+          if (now.length > 0) window = now;
+          for (const t of now) {
+            const s = sum.get(t.address) ?? { records: 0, dropped: 0 };
+            sum.set(t.address, { records: s.records + t.records, dropped: s.dropped + t.dropped });
+          }
+        }
+        return (sum.get('127.0.0.6')?.records ?? 0) + (sum.get('127.0.0.7')?.records ?? 0) >= 3050;
+      },
+      5000,
+      'both clients in the top-talker windows',
+    );
+    assert.deepEqual(sum.get('127.0.0.6')?.records, 3000);
+    assert.ok((sum.get('127.0.0.6')?.dropped ?? 0) >= 2800, 'big client drops counted');
+    assert.deepEqual(sum.get('127.0.0.7'), { records: 50, dropped: 0 });
+    assert.ok(window[0].records >= (window[1]?.records ?? 0), 'busiest first');
+    const perSec = await metricValue('sluice_serve_top_client_records_per_second', {
+      client: window[0].address,
+    });
+    assert.equal(perSec, window[0].records / 0.5);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
 test('serve - --min-level drops lower records and counts them by reason', async () => {
   const before = await metricValue('sluice_serve_dropped_records_total', {
     reason: 'below_min_level',
