@@ -22,15 +22,27 @@ export function findTime(line: string): number {
 
 /** A `-`-or-digits field at `at`: [value, end] (value -1 for `-`), or undefined. */
 export function readNumberField(line: string, at: number): [number, number] | undefined {
-  if (line.charCodeAt(at) === 45) return [-1, at + 1];
-  let v = 0;
+  const end = numberFieldEnd(line, at);
+  return end < 0 ? undefined : [numberFieldValue(line, at, end), end];
+}
+
+/** Where a `-`-or-digits field at `at` ends, or -1 when there is none (no tuple allocated). */
+export function numberFieldEnd(line: string, at: number): number {
+  if (line.charCodeAt(at) === 45) return at + 1;
   let i = at;
   for (; i < line.length; i++) {
-    const d = line.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) break;
   }
-  return i === at ? undefined : [v, i];
+  return i === at ? -1 : i;
+}
+
+/** The value of the field numberFieldEnd() found: -1 for `-`. */
+export function numberFieldValue(line: string, at: number, end: number): number {
+  if (line.charCodeAt(at) === 45) return -1;
+  let v = 0;
+  for (let i = at; i < end; i++) v = v * 10 + (line.charCodeAt(i) - 48);
+  return v;
 }
 
 function isMethod(s: string): boolean {
@@ -72,20 +84,60 @@ export function splitRequest(req: string, http: HttpFields): boolean {
   return true;
 }
 
+/**
+ * splitRequest() for a request written in `line` between `start` and `end` without escapes:
+ * the same answer, read by index so that only the kept fields become strings.
+ */
+function splitRequestAt(line: string, start: number, end: number, http: HttpFields): void {
+  const sp1 = line.indexOf(' ', start);
+  if (sp1 <= start || sp1 >= end || sp1 - start > 24) return;
+  for (let i = start; i < sp1; i++) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return;
+  }
+  const sp2 = line.lastIndexOf(' ', end - 1);
+  let targetEnd = end;
+  let protocol = false;
+  if (sp2 > sp1 && line.startsWith('HTTP/', sp2 + 1)) {
+    targetEnd = sp2;
+    protocol = true;
+  } else if (sp2 > sp1) {
+    // HTTP/0.9 has no protocol; anything else without one is not a request line.
+    return;
+  }
+  if (targetEnd === sp1 + 1) return;
+  http.method = line.slice(start, sp1);
+  const qm = line.indexOf('?', sp1 + 1);
+  if (qm >= 0 && qm < targetEnd) {
+    http.path = line.slice(sp1 + 1, qm);
+    if (qm + 1 < targetEnd) http.query = line.slice(qm + 1, targetEnd);
+  } else {
+    http.path = line.slice(sp1 + 1, targetEnd);
+  }
+  if (protocol) http.protocol = line.slice(sp2 + 1, end);
+}
+
 function present(v: string): boolean {
   return v.length > 0 && v !== '-';
 }
 
-/** The client and what was written before it (vhost, X-Forwarded-For list). */
-function readClient(prefix: string, http: HttpFields): string | undefined {
-  const sp = prefix.lastIndexOf(' ');
+/**
+ * The client (the token before `%l`, ending at `end`) and what was written before it (vhost,
+ * X-Forwarded-For list).
+ */
+function readClient(line: string, end: number, http: HttpFields): string | undefined {
+  const sp = line.lastIndexOf(' ', end - 1);
   if (sp < 0) {
-    http.client_ip = prefix;
+    http.client_ip = line.slice(0, end);
     return undefined;
   }
-  http.client_ip = prefix.slice(sp + 1);
-  const before = prefix.slice(0, sp);
-  return before.replace(/^"|"$|,$/g, '');
+  http.client_ip = line.slice(sp + 1, end);
+  return line.slice(0, sp).replace(/^"|"$|,$/g, '');
+}
+
+/** The quote closing a field opened before `from`; `escapes` says whether `\` may occur. */
+function quoteEnd(line: string, from: number, escapes: boolean): number {
+  return escapes ? closingQuote(line, from) : line.indexOf('"', from);
 }
 
 export function parseAccess(
@@ -102,41 +154,52 @@ export function parseAccess(
   if (e1 <= 0) return undefined;
   const e2 = line.lastIndexOf(' ', e1 - 1);
   if (e2 <= 0) return undefined;
-  const user = line.slice(e1 + 1, b - 1);
   const http: HttpFields = {};
-  const before = readClient(line.slice(0, e2), http);
-  if (present(user)) http.remote_user = user;
+  const before = readClient(line, e2, http);
+  if (b - 1 - (e1 + 1) !== 1 || line.charCodeAt(e1 + 1) !== 45) {
+    const user = line.slice(e1 + 1, b - 1);
+    if (present(user)) http.remote_user = user;
+  }
   // ` "request"` after `]`.
   let i = b + 28;
   if (line.charCodeAt(i) !== 32 || line.charCodeAt(i + 1) !== 34) return undefined;
-  const rq = closingQuote(line, i + 2);
+  // One search for `\` serves the three quoted fields: without one, a field ends at its `"`.
+  const escapes = line.indexOf('\\', i + 2) >= 0;
+  const rqStart = i + 2;
+  const rq = quoteEnd(line, rqStart, escapes);
   if (rq < 0) return undefined;
-  const request = unescapeQuoted(line.slice(i + 2, rq));
+  const rawRequest = line.slice(rqStart, rq);
+  const request = escapes ? unescapeQuoted(rawRequest) : rawRequest;
   i = rq + 1;
   if (line.charCodeAt(i) !== 32) return undefined;
-  const status = readNumberField(line, i + 1);
-  if (!status || line.charCodeAt(status[1]) !== 32) return undefined;
-  const bytes = readNumberField(line, status[1] + 1);
-  if (!bytes) return undefined;
-  i = bytes[1];
+  const statusEnd = numberFieldEnd(line, i + 1);
+  if (statusEnd < 0 || line.charCodeAt(statusEnd) !== 32) return undefined;
+  const status = numberFieldValue(line, i + 1, statusEnd);
+  const bytesEnd = numberFieldEnd(line, statusEnd + 1);
+  if (bytesEnd < 0) return undefined;
+  const bytes = numberFieldValue(line, statusEnd + 1, bytesEnd);
+  i = bytesEnd;
   if (present(request)) {
     http.request = request;
-    splitRequest(request, http);
+    if (request === rawRequest) splitRequestAt(line, rqStart, rq, http);
+    else splitRequest(request, http);
   }
-  if (status[0] >= 0) http.status = status[0];
-  http.bytes = bytes[0] < 0 ? 0 : bytes[0];
+  if (status >= 0) http.status = status;
+  http.bytes = bytes < 0 ? 0 : bytes;
   let combined = false;
   if (line.charCodeAt(i) === 32 && line.charCodeAt(i + 1) === 34) {
-    const rf = closingQuote(line, i + 2);
+    const rf = quoteEnd(line, i + 2, escapes);
     if (rf < 0) return undefined;
-    const referrer = unescapeQuoted(line.slice(i + 2, rf));
+    const rawReferrer = line.slice(i + 2, rf);
+    const referrer = escapes ? unescapeQuoted(rawReferrer) : rawReferrer;
     i = rf + 1;
     combined = true;
     let ua: string | undefined;
     if (line.charCodeAt(i) === 32 && line.charCodeAt(i + 1) === 34) {
-      const ue = closingQuote(line, i + 2);
+      const ue = quoteEnd(line, i + 2, escapes);
       if (ue < 0) return undefined;
-      ua = unescapeQuoted(line.slice(i + 2, ue));
+      ua = line.slice(i + 2, ue);
+      if (escapes) ua = unescapeQuoted(ua);
       i = ue + 1;
     }
     if (present(referrer)) http.referrer = referrer;
@@ -144,7 +207,7 @@ export function parseAccess(
   } else if (i < line.length && line.charCodeAt(i) !== 32) {
     return undefined;
   }
-  const level = levelFromStatus(status[0]);
+  const level = levelFromStatus(status);
   const rec = newRecord(t, refMs, level, request, combined ? 'apache_combined' : 'apache_common');
   rec.http = http;
   const extra = i < line.length ? line.slice(i).trim() : '';
