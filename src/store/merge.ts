@@ -93,6 +93,9 @@ class Run {
     readonly serial: number,
   ) {
     const { starts, ts } = indexLines(piece.payload);
+    // A time that cannot be read (not written by this store) sorts as the piece's oldest, so
+    // the heap's comparisons stay total and the record still comes out.
+    for (let i = 0; i < ts.length; i++) if (Number.isNaN(ts[i])) ts[i] = piece.minTs;
     this.starts = starts;
     this.ts = ts;
     if (!piece.sorted) {
@@ -247,8 +250,9 @@ export async function* mergeByTime(
   try {
     for (;;) {
       const f = frontier();
-      if (heap.items.length > 0 && (heap.items[0].headTs() <= f || buffered > maxBuffered)) {
-        emit(buffered > maxBuffered ? Infinity : f);
+      const force = f === Infinity || buffered > maxBuffered;
+      if (heap.items.length > 0 && (force || heap.items[0].headTs() <= f)) {
+        emit(force ? Infinity : f);
         if (outBytes >= OUT_CHUNK_BYTES) yield take();
         continue;
       }

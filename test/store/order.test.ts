@@ -9,6 +9,12 @@ import { tempDir } from '../helpers.js';
 import { openStoreReader, openStoreWriter, verifyStore } from '../../src/store/index.js';
 import type { StoreReaderOptions } from '../../src/store/index.js';
 import type { LogRecord } from '../../src/record/record.js';
+import {
+  mergeByTime,
+  type MergeOptions,
+  type Piece,
+  type PieceSource,
+} from '../../src/store/merge.js';
 
 const BASE = Date.parse('2026-03-01T00:00:00.000Z');
 
@@ -42,6 +48,7 @@ async function read(dir: string, opts: StoreReaderOptions = {}): Promise<number[
 
 const isSorted = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
 const sortedCopy = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const tmp = tempDir('sluice-store-order-');
@@ -164,4 +171,40 @@ test('store - many appends in flight at once come back byte for byte', async () 
       Array.from({ length: next }, (_, i) => i),
     );
   });
+});
+
+test('store - the merge lets every record out, also unreadable times and over its memory cap', async () => {
+  const line = (i: number) => JSON.stringify(rec(i)) + '\n';
+  const piece = (ids: number[], extra = ''): Piece => ({
+    payload: Buffer.from(ids.map(line).join('') + extra),
+    minTs: BASE + Math.min(...ids) * 1000,
+    maxTs: BASE + Math.max(...ids) * 1000,
+    sorted: false,
+  });
+  const source = (pieces: Piece[]): PieceSource => ({
+    firstTs: -Infinity,
+    open: async function* () {
+      yield* pieces;
+    },
+  });
+  const odd = '{"message":"no time here"}\n';
+  const collect = async (opts: MergeOptions) => {
+    const sources = [
+      source([piece([5, 1, 3], odd), piece([7, 9])]),
+      source([piece([2, 8]), piece([4, 6, 0])]),
+    ];
+    let text = '';
+    for await (const chunk of mergeByTime(sources, opts)) text += chunk.toString();
+    return text.trim().split('\n');
+  };
+  for (const opts of [{}, { maxBufferedBytes: 1 }, { lookaheadPieces: 1 }]) {
+    const lines = await collect(opts);
+    assert.equal(lines.length, 11, JSON.stringify(opts));
+    assert.ok(lines.includes(odd.trim()));
+    const seqs = lines
+      .filter((l) => l !== odd.trim())
+      .map((l) => (JSON.parse(l) as LogRecord).fields?.seq as number);
+    assert.deepEqual(sortedCopy(seqs), range(10));
+    if (Object.keys(opts).length === 0) assert.deepEqual(seqs, range(10));
+  }
 });
