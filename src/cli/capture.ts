@@ -7,12 +7,12 @@ import { Option } from 'commander';
 import { runAction } from './run-action.js';
 import { addRedactOptions, redactorFromFlags, type RedactFlags } from './redact-options.js';
 import { ConfigError } from '../errors.js';
-import { FORMATS, type Format, type LogRecord } from '../record/record.js';
-import type { Batch } from '../record/batch.js';
+import { FORMATS, type Format } from '../record/record.js';
 import { compileStartPattern, createMultiline, MULTILINE_PRESETS } from '../parse/index.js';
 import type { MultilinePreset } from '../parse/index.js';
 import {
   createFileSource,
+  type FileBatch,
   type FileSource,
   type FileSourceOptions,
 } from '../sources/file/index.js';
@@ -44,6 +44,7 @@ interface CaptureFlags extends RedactFlags {
   out?: string;
   store?: string;
   batchSize: string;
+  batchBytes: string;
   batchWait: string;
   pollInterval: string;
   watch: boolean;
@@ -53,7 +54,7 @@ interface CaptureFlags extends RedactFlags {
 /** A destination: takes the records of a batch, resolving once they are delivered. */
 interface Destination {
   name: string;
-  write(records: LogRecord[]): Promise<unknown>;
+  write(batch: FileBatch): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -93,7 +94,12 @@ export function register(program: Command): void {
     .option('--rules <file>', 'YAML rules: regexes to tags and extra fields')
     .option('--out <dir|->', 'write NDJSON batch files into DIR, or NDJSON to stdout with -')
     .option('--store <dir>', 'append the records to the store in DIR')
-    .option('--batch-size <n>', 'records per batch (a batch file is written at this count)', '1000')
+    .option(
+      '--batch-size <n>',
+      'records per batch (a batch file is written at this count)',
+      '10000',
+    )
+    .option('--batch-bytes <size>', 'line bytes per batch (a batch is cut at this size)', '4MiB')
     .option('--batch-wait <duration>', 'longest wait before a non-full batch is written', '1s')
     .option(
       '--poll-interval <duration>',
@@ -131,6 +137,7 @@ function sourceOptions(flags: CaptureFlags): FileSourceOptions {
     lineFilter: createLineFilter({ include: flags.include, exclude: flags.exclude }),
     recordTransform: createTagger(rules),
     batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
+    batchBytes: parseSizeBytes(flags.batchBytes, '--batch-bytes'),
     batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
     pollIntervalMs: parseDurationMs(flags.pollInterval, '--poll-interval'),
     readGzip: flags.readGzip ?? false,
@@ -156,14 +163,18 @@ async function destinations(flags: CaptureFlags): Promise<Destination[]> {
   const target = flags.out ?? (flags.store ? undefined : '-');
   if (target === '-') {
     const sink = new StdoutSink();
-    out.push({ name: 'stdout', write: (r) => sink.write(r), close: async () => undefined });
+    out.push({ name: 'stdout', write: (b) => sink.write(b.records), close: async () => undefined });
   } else if (target !== undefined) {
     const sink = new BatchFileSink(target);
-    out.push({ name: target, write: (r) => sink.write(r), close: async () => undefined });
+    // Named by the batch's cut time and id: a batch cut again after a crash replaces its file.
+    const write = (b: FileBatch) => sink.write(b.records, `${b.cutAt}-${b.id}`);
+    out.push({ name: target, write, close: async () => undefined });
   }
   if (flags.store) {
     const writer = await openStoreWriter(flags.store);
-    out.push({ name: flags.store, write: (r) => writer.append(r), close: () => writer.close() });
+    // The batch id lets the store drop a batch that a crash made capture deliver again.
+    const write = (b: FileBatch) => writer.append(b.records, { batchId: b.id });
+    out.push({ name: flags.store, write, close: () => writer.close() });
   }
   return out;
 }
@@ -180,9 +191,18 @@ function printMetrics(source: FileSource): void {
   process.stderr.write(text || 'sluice capture: no files followed\n');
 }
 
-async function deliver(batch: Batch, sinks: Destination[]): Promise<void> {
+/**
+ * Fault injection for crash tests: `SLUICE_CAPTURE_CRASH_AFTER=N` kills the process (SIGKILL)
+ * once the Nth batch is in every destination and before it is acknowledged, the window in
+ * which a crash makes capture deliver a batch again.
+ */
+const CRASH_AFTER = Number(process.env.SLUICE_CAPTURE_CRASH_AFTER ?? 0);
+let deliveredCount = 0;
+
+async function deliver(batch: FileBatch, sinks: Destination[]): Promise<void> {
   try {
-    for (const sink of sinks) await sink.write(batch.records);
+    for (const sink of sinks) await sink.write(batch);
+    if (CRASH_AFTER > 0 && ++deliveredCount === CRASH_AFTER) process.kill(process.pid, 'SIGKILL');
     batch.ack.delivered();
   } catch (err) {
     batch.ack.settle({ status: 'rejected', reason: (err as Error).message });
@@ -204,12 +224,26 @@ async function capture(flags: CaptureFlags): Promise<number> {
     await source.start();
     // Said on stderr whatever the log level: scripts and tests wait for this line.
     process.stderr.write(`sluice capture: following ${source.metrics().length} files\n`);
+    // Batches are delivered concurrently (the source holds at most maxPendingBatches
+    // unacknowledged), so one batch's fsync overlaps the next one's writing; each destination
+    // still takes them in order, and a file's checkpoint moves only over acknowledged ones.
+    const inflight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
     for await (const batch of source) {
+      if (failure) break;
+      // The checkpoint must say how this batch was cut before it reaches a destination: a
+      // crash then cuts it again identically (same id), whatever was checkpointed after it.
+      await source.intended(batch);
       redactor?.redactBatch(batch.records);
-      await deliver(batch, sinks);
-      // Wait for the checkpoint, so a crash can repeat at most the batch just delivered.
-      await source.checkpointed();
+      const delivery = deliver(batch, sinks).catch((error: unknown) => {
+        failure ??= { error };
+        void source.stop();
+      });
+      inflight.add(delivery);
+      void delivery.finally(() => inflight.delete(delivery));
     }
+    await Promise.all(inflight);
+    if (failure) throw failure.error;
     await source.close();
   } catch (err) {
     await source.stop().catch(() => undefined);

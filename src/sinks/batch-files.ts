@@ -6,10 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../errors.js';
-import { encodeRecord } from '../record/json.js';
 import type { Batch } from '../record/batch.js';
 import type { LogRecord } from '../record/record.js';
 import { counter } from '../telemetry/metrics.js';
+import { encodeNdjson } from './ndjson.js';
 
 const batchesTotal = counter('sluice_batch_files_batches_total', 'Batch files written');
 const recordsTotal = counter('sluice_batch_files_records_total', 'Records written to batch files');
@@ -25,14 +25,19 @@ export class BatchFileSink {
     }
   }
 
-  /** Writes the records as one file; resolves with its path once it is durable. */
-  async write(records: readonly LogRecord[]): Promise<string> {
+  /**
+   * Writes the records as one file; resolves with its path once it is durable. `key` names a
+   * batch that may be written again after a crash (`<time>-<batch identity>`): the repeat
+   * then replaces the file of the same name instead of adding a second copy.
+   */
+  async write(records: readonly LogRecord[], key?: string): Promise<string> {
     // Time first, so that names sort in write order across restarts of the process.
-    const name = `batch-${Date.now()}-${process.pid}-${String(++this.seq).padStart(6, '0')}.ndjson`;
+    const name = key
+      ? `batch-${key}.ndjson`
+      : `batch-${Date.now()}-${process.pid}-${String(++this.seq).padStart(6, '0')}.ndjson`;
     const path = join(this.dir, name);
     const temp = join(this.dir, `.${name}.tmp`);
-    let text = '';
-    for (const rec of records) text += encodeRecord(rec) + '\n';
+    const text = encodeNdjson(records);
     try {
       const handle = await open(temp, 'w');
       try {

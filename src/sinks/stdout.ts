@@ -2,17 +2,16 @@
 // the pipe slows the source). Delivered means handed to the operating system, not durable.
 
 import type { Writable } from 'node:stream';
-import { encodeRecord } from '../record/json.js';
 import type { Batch } from '../record/batch.js';
 import type { LogRecord } from '../record/record.js';
+import { encodeNdjson } from './ndjson.js';
 
 export class StdoutSink {
   constructor(private readonly out: Writable = process.stdout) {}
 
   /** Writes the records; resolves when the stream has taken them. */
   write(records: readonly LogRecord[]): Promise<void> {
-    let text = '';
-    for (const rec of records) text += encodeRecord(rec) + '\n';
+    const text = encodeNdjson(records);
     return new Promise((resolve, reject) => {
       this.out.write(text, (err) => (err ? reject(err) : resolve()));
     });

@@ -21,10 +21,30 @@ export interface CheckpointEntry {
   offset: number;
 }
 
+/** One file's part of a batch: the bytes [start, end) of the file dev:ino. */
+export interface BatchRange {
+  dev: number;
+  ino: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * A batch that was cut but whose lines are not all checkpointed yet: enough to cut it again,
+ * identically, after a crash (same lines, same identity), so a destination can drop a repeat.
+ */
+export interface OpenBatchEntry {
+  /** When the batch was cut (ms since the epoch); part of its identity. */
+  cutAt: number;
+  ranges: BatchRange[];
+}
+
 export interface CheckpointState {
   version: number;
   updated: string;
   files: CheckpointEntry[];
+  /** Cut batches not yet checkpointed, oldest first (absent in older checkpoint files). */
+  batches?: OpenBatchEntry[];
 }
 
 const entrySchema = z.object({
@@ -34,16 +54,25 @@ const entrySchema = z.object({
   fingerprint: z.object({ bytes: z.number().int().min(0), hash: z.string() }),
   offset: z.number().int().min(0),
 });
+const rangeSchema = z.object({
+  dev: z.number(),
+  ino: z.number(),
+  start: z.number().int().min(0),
+  end: z.number().int().min(0),
+});
 const stateSchema = z.object({
   version: z.literal(CHECKPOINT_VERSION),
   updated: z.string(),
   files: z.array(entrySchema),
+  batches: z
+    .array(z.object({ cutAt: z.number().int().min(0), ranges: z.array(rangeSchema) }))
+    .optional(),
 });
 
 export class CheckpointStore {
   readonly file: string;
   private writing: Promise<void> = Promise.resolve();
-  private pending?: CheckpointEntry[];
+  private pending?: { files: CheckpointEntry[]; batches: OpenBatchEntry[] };
   private writes = 0;
 
   constructor(readonly dir: string) {
@@ -85,17 +114,17 @@ export class CheckpointStore {
    * Saves the entries. Calls made while a write is in flight coalesce into one follow-up
    * write of the newest entries; the promise resolves once those entries are durable.
    */
-  save(entries: CheckpointEntry[]): Promise<void> {
+  save(entries: CheckpointEntry[], batches: OpenBatchEntry[] = []): Promise<void> {
     const first = this.pending === undefined;
-    this.pending = entries;
+    this.pending = { files: entries, batches };
     if (first) {
       // A failed write is reported to its caller; the next save still gets its turn.
       this.writing = this.writing
         .catch(() => undefined)
         .then(() => {
-          const next = this.pending ?? [];
+          const next = this.pending ?? { files: [], batches: [] };
           this.pending = undefined;
-          return this.write(next);
+          return this.write(next.files, next.batches);
         });
     }
     return this.writing;
@@ -110,12 +139,13 @@ export class CheckpointStore {
     return this.writes;
   }
 
-  private async write(entries: CheckpointEntry[]): Promise<void> {
+  private async write(entries: CheckpointEntry[], batches: OpenBatchEntry[]): Promise<void> {
     const state: CheckpointState = {
       version: CHECKPOINT_VERSION,
       updated: new Date().toISOString(),
       files: entries,
     };
+    if (batches.length > 0) state.batches = batches;
     const temp = `${this.file}.tmp`;
     try {
       const handle = await open(temp, 'w');

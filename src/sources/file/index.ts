@@ -3,13 +3,19 @@
 // only when the batches holding its lines are acknowledged, so a crash repeats at most the
 // unacknowledged batches and loses nothing.
 
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Acknowledgement, type AckOutcome } from '../../record/batch.js';
 import type { LogRecord } from '../../record/record.js';
 import { createLineParser } from '../../parse/index.js';
 import { componentLogger } from '../../telemetry/logger.js';
 import { counter, gauge } from '../../telemetry/metrics.js';
-import { CheckpointStore, type CheckpointEntry } from './checkpoint.js';
+import {
+  CheckpointStore,
+  type BatchRange,
+  type CheckpointEntry,
+  type OpenBatchEntry,
+} from './checkpoint.js';
 import { FileDiscovery } from './discovery.js';
 import { headMatches, identityKey, type Fingerprint } from './identity.js';
 import { LineJoiner } from './join.js';
@@ -34,7 +40,13 @@ export type {
 export { FILE_SOURCE_DEFAULTS } from './options.js';
 export type { FileMetrics } from './tail.js';
 export type { RawLine } from './lines.js';
-export { CHECKPOINT_FILE, type CheckpointEntry, type CheckpointState } from './checkpoint.js';
+export {
+  CHECKPOINT_FILE,
+  type BatchRange,
+  type CheckpointEntry,
+  type CheckpointState,
+  type OpenBatchEntry,
+} from './checkpoint.js';
 
 /** A copy is recognised by its first bytes only when there are at least this many. */
 const MIN_COPY_FINGERPRINT_BYTES = 16;
@@ -60,6 +72,12 @@ interface Builder {
   lines: SourceLine[];
   bytes: number;
   marks: Map<Tail, number>;
+  /** Where each file's range in this batch starts (its lines before are in earlier ones). */
+  starts: Map<Tail, number>;
+}
+
+interface OpenBatch extends OpenBatchEntry {
+  settled: boolean;
 }
 
 interface Seen {
@@ -101,6 +119,10 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private pumpDone: Promise<void> = Promise.resolve();
   private failure?: unknown;
   private idleSettled: Array<() => void> = [];
+  /** Cut batches whose lines are not all checkpointed yet, oldest first. */
+  private open: OpenBatch[] = [];
+  /** Set while batches of the previous run are cut again: their cut time, no size cuts. */
+  private replayCutAt?: number;
 
   constructor(opts: FileSourceOptions) {
     this.options = resolveFileSourceOptions(opts);
@@ -120,6 +142,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
     }
     await this.scan();
     this.initialScan = false;
+    if (state?.batches) await this.replay(state.batches);
     // Files gone while capture was stopped: their content may reappear as a copy or archive.
     for (const entry of this.stored.values()) this.remember(entry);
     this.stored.clear();
@@ -166,6 +189,15 @@ export class FileSource implements AsyncIterable<FileBatch> {
 
   /** Resolves when every checkpoint save requested so far is durable. */
   checkpointed(): Promise<void> {
+    return this.store?.flushed() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once the checkpoint holds that `batch` was cut (its ranges and cut time), so a
+   * crash after delivering it cuts it again identically, with the same id. Deliver a batch
+   * only after this; the write starts when the batch is cut, so it is usually done already.
+   */
+  intended(_batch: FileBatch): Promise<void> {
     return this.store?.flushed() ?? Promise.resolve();
   }
 
@@ -338,7 +370,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
   }
 
   /** Emits everything a file holds (used at stop and when the file is released). */
-  private flushHeld(tail: Tail, all: boolean): void {
+  private flushHeld(tail: Tail, all: boolean, flushParser = true): void {
     const out: RawLine[] = [];
     if (all) tail.splitter.flushPartial(out);
     const events: RawLine[] = [];
@@ -347,6 +379,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
       tail.joiner.flush(events);
     } else events.push(...out);
     this.take(tail, events, out.length);
+    if (!flushParser) return;
     const records: LogRecord[] = [];
     tail.parser?.flush(records);
     for (const rec of records) this.addRecord(tail, rec, undefined);
@@ -384,7 +417,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
       for (const rec of out) this.addRecord(tail, rec, ev);
       out.length = 0;
       this.builder.bytes += ev.end - ev.start;
-      if (this.builder.records.length >= this.options.batchSize) {
+      if (this.batchFull()) {
         this.mark(tail, end);
         this.cut();
       }
@@ -410,10 +443,19 @@ export class FileSource implements AsyncIterable<FileBatch> {
     tail.metrics.recordsEmitted++;
   }
 
+  private batchFull(): boolean {
+    if (this.replayCutAt !== undefined) return false;
+    const b = this.builder;
+    return b.records.length >= this.options.batchSize || b.bytes >= this.options.batchBytes;
+  }
+
   /** Notes that the batch being built covers `tail` up to `end`. */
   private mark(tail: Tail, end: number): void {
-    if (this.builder.marks.size === 0) this.armCutTimer();
-    this.builder.marks.set(tail, end);
+    const b = this.builder;
+    if (b.marks.size === 0) this.armCutTimer();
+    if (!b.starts.has(tail)) b.starts.set(tail, tail.batchedUpTo);
+    b.marks.set(tail, end);
+    tail.batchedUpTo = end;
   }
 
   private newParser(_path: string) {
@@ -441,16 +483,27 @@ export class FileSource implements AsyncIterable<FileBatch> {
     if (b.marks.size === 0 && b.records.length === 0) return;
     this.builder = newBuilder();
     const settles = [...b.marks].map(([tail, end]) => tail.track(end));
+    const cutAt = this.replayCutAt ?? Date.now();
+    const ranges: BatchRange[] = [...b.marks].map(([tail, end]) => ({
+      dev: tail.identity.dev,
+      ino: tail.identity.ino,
+      start: b.starts.get(tail) ?? end,
+      end,
+    }));
+    const open: OpenBatch = { cutAt, ranges, settled: false };
+    this.open.push(open);
     if (b.records.length === 0) {
       // Every line was filtered out: delivered by policy, nothing to hand on.
       for (const settle of settles) settle();
-      void this.saveCheckpoint();
+      this.settleOpen(open);
+      void this.saveCheckpoint().catch(() => undefined);
       return;
     }
     recordsTotal.inc(b.records.length);
     this.unacked++;
-    const ack = new Acknowledgement((outcome) => this.onAck(outcome, settles, b));
-    const batch: FileBatch = { records: b.records, bytes: b.bytes, ack };
+    const ack = new Acknowledgement((outcome) => this.onAck(outcome, settles, b, open));
+    const id = batchId(cutAt, ranges);
+    const batch: FileBatch = { records: b.records, bytes: b.bytes, ack, id, cutAt };
     batch.positions = [...b.marks].map(([tail, end]) => ({
       path: tail.path,
       dev: tail.identity.dev,
@@ -459,13 +512,28 @@ export class FileSource implements AsyncIterable<FileBatch> {
       offset: end,
     }));
     if (this.options.keepLines) batch.lines = b.lines;
+    // The intent: written now, while earlier batches are being delivered (see intended()).
+    void this.saveCheckpoint().catch(() => undefined);
     this.queue.push(batch);
     const waiter = this.pullWaiter;
     this.pullWaiter = undefined;
     waiter?.();
   }
 
-  private onAck(outcome: AckOutcome, settles: Array<() => void>, b: Builder): void {
+  /** Drops settled batches from the front of the open list: their lines are checkpointed. */
+  private settleOpen(open: OpenBatch): void {
+    open.settled = true;
+    let done = 0;
+    while (done < this.open.length && this.open[done].settled) done++;
+    if (done > 0) this.open.splice(0, done);
+  }
+
+  private onAck(
+    outcome: AckOutcome,
+    settles: Array<() => void>,
+    b: Builder,
+    open: OpenBatch,
+  ): void {
     this.unacked--;
     if (outcome.status === 'rejected') {
       // The lines were not delivered: the checkpoint of these files stays where it is, so a
@@ -477,6 +545,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
       );
     } else {
       for (const settle of settles) settle();
+      this.settleOpen(open);
     }
     void this.saveCheckpoint().catch((err) => {
       this.log.error({ error: (err as Error).message }, 'Checkpoint write failed.');
@@ -498,7 +567,67 @@ export class FileSource implements AsyncIterable<FileBatch> {
         offset: tail.committed,
       });
     }
-    return this.store.save(entries);
+    const batches = this.open.map(({ cutAt, ranges }) => ({ cutAt, ranges }));
+    return this.store.save(entries, batches);
+  }
+
+  /**
+   * Cuts again, identically, the batches the previous run had cut but not checkpointed: the
+   * same byte ranges and cut time, so the same ids. Stops at the first batch that cannot be
+   * reproduced (a file gone or replaced, a range not starting where reading resumes); lines
+   * after it are read as usual and batched anew (at least once, not deduplicated).
+   */
+  private async replay(batches: OpenBatchEntry[]): Promise<void> {
+    let replayed = 0;
+    for (const entry of batches) {
+      const tails = entry.ranges.map((r) => this.tails.get(identityKey(r)));
+      const ready = tails.every((t, i) => {
+        const r = entry.ranges[i];
+        return t !== undefined && t.readPos === r.start && t.batchedUpTo === r.start;
+      });
+      if (!ready || !(await this.replayBatch(entry, tails as Tail[]))) {
+        // What was read of a batch that fell short is a new batch, with a new identity.
+        this.replayCutAt = undefined;
+        this.log.warn(
+          { replayed, left: batches.length - replayed },
+          'Batches of the previous run cannot be cut again identically; reading on as new.',
+        );
+        break;
+      }
+      replayed++;
+    }
+    if (this.builder.marks.size > 0) this.cut();
+    this.replayCutAt = undefined;
+    if (replayed > 0) {
+      this.log.info({ batches: replayed }, 'Unconfirmed batches of the previous run cut again.');
+    }
+  }
+
+  private async replayBatch(entry: OpenBatchEntry, tails: Tail[]): Promise<boolean> {
+    this.replayCutAt = entry.cutAt;
+    for (let i = 0; i < tails.length; i++) {
+      if (!(await this.replayRange(tails[i], entry.ranges[i].end))) return false;
+    }
+    this.cut();
+    return true;
+  }
+
+  /** Reads [readPos, end) of one file into the batch being built; false if it fell short. */
+  private async replayRange(tail: Tail, end: number): Promise<boolean> {
+    while (tail.readPos < end) {
+      const n = await tail.read(
+        this.buf.subarray(0, Math.min(this.buf.length, end - tail.readPos)),
+      );
+      if (n === 0) return false;
+      const lines: RawLine[] = [];
+      tail.splitter.push(this.buf.subarray(0, n), tail.readPos - n, lines);
+      this.accept(tail, lines);
+    }
+    // The batch ended here: what is held (a partial line flushed then, an event completed by
+    // a later line) was emitted into it, so it is emitted now as well.
+    this.flushHeld(tail, true, false);
+    this.dirty.add(tail);
+    return tail.batchedUpTo === end;
   }
 
   private endQueue(): void {
@@ -671,7 +800,14 @@ export class FileSource implements AsyncIterable<FileBatch> {
 }
 
 function newBuilder(): Builder {
-  return { records: [], lines: [], bytes: 0, marks: new Map() };
+  return { records: [], lines: [], bytes: 0, marks: new Map(), starts: new Map() };
+}
+
+/** A batch's identity: a hash of its cut time and of each file's byte range in it. */
+function batchId(cutAt: number, ranges: BatchRange[]): string {
+  const hash = createHash('sha256').update(String(cutAt));
+  for (const r of ranges) hash.update(`|${r.dev}:${r.ino}:${r.start}-${r.end}`);
+  return `capture-${hash.digest('base64url').slice(0, 22)}`;
 }
 
 /** Builds a file source; call start() to begin, or iterate it (which starts it). */

@@ -31,6 +31,14 @@ export interface FileBatch extends Batch {
    * keeps these so that a restart can resume past what it already holds.
    */
   positions?: CheckpointPosition[];
+  /**
+   * The batch's identity: a hash of when it was cut and the byte range [start, end) of each
+   * file in it. With checkpoints, a batch repeated after a crash is cut again identically and
+   * carries the same id, so a destination that keeps ids (the store) can drop the repeat.
+   */
+  id: string;
+  /** When the batch was cut (ms since the epoch); the same when it is cut again. */
+  cutAt: number;
 }
 
 /** A file's identity and an offset in it, as kept in checkpoints. */
@@ -68,6 +76,8 @@ export interface FileSourceOptions {
   keepLines?: boolean;
   /** A batch is emitted at this many records... */
   batchSize?: number;
+  /** ...or at this many bytes of lines... */
+  batchBytes?: number;
   /** ...or this long after its first record, whichever comes first. */
   batchWaitMs?: number;
   /** Reading stops while this many batches are unacknowledged. */
@@ -96,13 +106,15 @@ export const FILE_SOURCE_DEFAULTS = {
   multilineTimeoutMs: 1000,
   maxLineBytes: 1024 * 1024,
   batchSize: 1000,
+  batchBytes: 8 * 1024 * 1024,
   batchWaitMs: 1000,
   maxPendingBatches: 4,
   pollIntervalMs: 250,
   scanIntervalMs: 1000,
   rotateWaitMs: 5000,
   fingerprintBytes: 1024,
-  readChunkBytes: 256 * 1024,
+  // Large reads: fewer read and stat calls per MB (measured: 256 KiB reads cost more).
+  readChunkBytes: 1024 * 1024,
 };
 
 export type ResolvedFileSourceOptions = Required<
@@ -135,6 +147,7 @@ export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileS
     recordTransform: opts.recordTransform,
     keepLines: opts.keepLines ?? false,
     batchSize: opts.batchSize ?? d.batchSize,
+    batchBytes: opts.batchBytes ?? d.batchBytes,
     batchWaitMs: opts.batchWaitMs ?? d.batchWaitMs,
     maxPendingBatches: opts.maxPendingBatches ?? d.maxPendingBatches,
     pollIntervalMs: opts.pollIntervalMs ?? d.pollIntervalMs,
@@ -153,6 +166,7 @@ export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileS
     'partialFlushMs',
     'maxLineBytes',
     'batchSize',
+    'batchBytes',
     'batchWaitMs',
     'maxPendingBatches',
     'pollIntervalMs',

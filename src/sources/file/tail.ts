@@ -50,6 +50,8 @@ export class Tail {
   detachedAt?: number;
   /** A rotated predecessor at the same path that must be read to its end first. */
   after?: Tail;
+  /** Offset up to which lines are in cut or building batches: where the next range starts. */
+  batchedUpTo: number;
   /** True once a read found the end of the file. */
   atEof = false;
   /** Records are no longer acknowledged for this file (a sink rejected a batch). */
@@ -76,6 +78,7 @@ export class Tail {
     this.key = identityKey(identity);
     this.readPos = startOffset;
     this.committed = startOffset;
+    this.batchedUpTo = startOffset;
     this.size = size;
     this.lastGrowthAt = Date.now();
     this.splitter = new LineSplitter(maxLineBytes);
@@ -187,6 +190,7 @@ export class Tail {
     this.metrics.decision = change;
     this.readPos = 0;
     this.committed = 0;
+    this.batchedUpTo = 0;
     this.inflight.length = 0;
     this.splitter.reset(0);
     this.joiner?.clear();
