@@ -11,14 +11,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const results = { scale, ndjson: {}, loggen: {}, idle: {} };
+const results = { scale, ndjson: {}, ndjsonRecords: {}, loggen: {}, idle: {} };
 
 function startServe(store) {
   const child = spawn(
@@ -73,24 +73,34 @@ function batchText(client, from, count) {
   return s;
 }
 
-async function sendClient(port, client, total) {
+/** Lines that already are sluice records (as `sluice parse` prints them): stored as sent. */
+function recordText(client, from, count) {
+  let s = '';
+  for (let i = from; i < from + count; i++) {
+    s += `{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,"message":"request handled","format":"json","fields":{"client":${client},"seq":${i},"path":"/api/v1/items","ms":12}}\n`;
+  }
+  return s;
+}
+
+async function sendClient(port, client, total, text = batchText) {
   const s = connect({ host: '127.0.0.1', port });
   await new Promise((r) => s.once('connect', r));
   for (let from = 0; from < total; from += 1000) {
-    if (!s.write(batchText(client, from, Math.min(1000, total - from)))) {
+    if (!s.write(text(client, from, Math.min(1000, total - from)))) {
       await new Promise((r) => s.once('drain', r));
     }
   }
   await new Promise((r) => s.end(r));
 }
 
-async function benchNdjson(clients) {
+async function benchNdjson(clients, kind = 'app') {
   const total = Math.max(10_000, Math.round(1_000_000 * scale));
   const perClient = Math.ceil(total / clients);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
   const { child, tcp, http } = await startServe(join(dir, 'store'));
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: clients }, (_, c) => sendClient(tcp, c, perClient)));
+  const text = kind === 'records' ? recordText : batchText;
+  await Promise.all(Array.from({ length: clients }, (_, c) => sendClient(tcp, c, perClient, text)));
   const want = perClient * clients;
   while ((await metric(http, 'sluice_serve_stored_records_total')) < want) {
     await new Promise((r) => setTimeout(r, 50));
@@ -100,9 +110,11 @@ async function benchNdjson(clients) {
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
   const perSec = Math.round(want / seconds);
-  results.ndjson[clients] = { records: want, seconds, recordsPerSec: perSec, peakRssBytes: rss };
+  const entry = { records: want, seconds, recordsPerSec: perSec, peakRssBytes: rss };
+  if (kind === 'records') results.ndjsonRecords[clients] = entry;
+  else results.ndjson[clients] = entry;
   console.log(
-    `ndjson ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`,
+    `ndjson${kind === 'records' ? ' (schema records)' : ''} ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`,
   );
 }
 
@@ -336,7 +348,11 @@ if (!existsSync(cli)) {
   console.error(`bench/serve: ${cli} not found; run npm run build or set SLUICE_CLI`);
   process.exit(2);
 }
+// The machine is shared: the load average at start and end says how much to trust the figures.
+results.machine = { cpus: cpus().length, loadAverageStart: loadavg() };
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const clients of [1, 10, 100]) await benchNdjson(clients);
+await benchNdjson(10, 'records');
 const ng = syslogNg();
 const seconds = Math.max(2, Math.round(20 * scale));
 if (ng) {
@@ -352,6 +368,8 @@ if (ng) {
   results.loggen = { skipped: 'syslog-ng-core could not be downloaded and unpacked' };
 }
 await benchIdle();
+results.machine.loadAverageEnd = loadavg();
+console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(root, 'bench', 'results', 'serve.json'),

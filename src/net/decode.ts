@@ -1,7 +1,8 @@
 // How the collector turns a connection's bytes into records once its framing is known:
 // the framer for each built-in framing, and the decoder from a frame to records. Text and
 // syslog lines go through the same line parser as `sluice parse`; NDJSON objects that already
-// are sluice records pass through unchanged, other objects are normalized as JSON log lines.
+// are sluice records pass through unchanged (and their line is stored as sent, see
+// passthrough.ts), other objects are normalized as JSON log lines.
 
 import { ProtocolError } from '../errors.js';
 import type { BuiltinFraming } from '../framing/detect.js';
@@ -11,6 +12,7 @@ import { createLineParser, type ParseOptions } from '../parse/index.js';
 import { decodeJson, normalizeRecord } from '../record/json.js';
 import type { JsonValue, LogRecord } from '../record/record.js';
 import type { FrameDecoder, StreamFramer } from '../sources/tcp.js';
+import { isCanonicalRecord, withSource } from './passthrough.js';
 
 /**
  * The framer for a connection. On the network a line over maxLineBytes ends the connection
@@ -54,20 +56,29 @@ export function decoderFor(
   parse: ParseOptions = {},
 ): FrameDecoder {
   const opts: ParseOptions = { ...parse, source: peer };
-  const lines = createLineParser(opts);
-  const asText: FrameDecoder = (frame, out) => lines.push(frame, out);
+  const parser = createLineParser(opts);
+  const asText: FrameDecoder = (frame, out) => parser.push(frame, out);
   if (framing !== 'ndjson') return asText;
-  return (frame, out) => {
+  const sourceJson = JSON.stringify(peer);
+  return (frame, out, lines) => {
     let value: JsonValue;
     try {
       value = decodeJson(frame);
     } catch {
       // Not JSON after all: the line parser keeps it as text with parse_error.
-      lines.push(frame, out);
+      parser.push(frame, out);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      lines.push(frame, out);
+      parser.push(frame, out);
+      return;
+    }
+    // Already a record: stored as the client wrote it (plus its source), not encoded again.
+    if (lines !== undefined && isCanonicalRecord(value)) {
+      const hasSource = value.source !== undefined;
+      if (!hasSource) value.source = peer;
+      lines[out.length] = hasSource ? frame : withSource(frame, sourceJson);
+      out.push(value as unknown as LogRecord);
       return;
     }
     const rec: LogRecord = normalizeRecord(value, opts);

@@ -12,6 +12,14 @@ import type { AppendResult } from '../framing/detect.js';
 /** Where accepted records go: the store writer, or anything that makes records durable. */
 export interface RecordSink {
   append(records: LogRecord[], options?: { batchId?: string }): Promise<AppendResult>;
+  /**
+   * Optional fast path (the store writer has it): records with lines[i] set are stored as
+   * that line, already encoded. A wrapper that changes records (redaction) must not offer it.
+   */
+  appendEncoded?(
+    records: LogRecord[],
+    lines: ReadonlyArray<string | undefined>,
+  ): Promise<AppendResult>;
   close(): Promise<void>;
 }
 
@@ -54,13 +62,31 @@ export class StoreQueue {
     if (records.length === 0 && options.batchId === undefined) {
       return Promise.resolve({ stored: 0, duplicate: false });
     }
-    const started = process.hrtime.bigint();
-    // Only the count is kept: the callbacks below live until the records are durable (up to a
-    // second under --fsync interval), and holding the array would keep every record alive,
-    // promoted to the old generation, long after the store has encoded it.
     const n = records.length;
     this.pendingRecords += n;
-    const done = this.sink.append(records, options);
+    return this.track(n, this.sink.append(records, options));
+  }
+
+  /**
+   * Appends records of which some are already encoded (lines[i] for records[i]); sinks
+   * without the fast path get the records alone.
+   */
+  appendEncoded(
+    records: LogRecord[],
+    lines: ReadonlyArray<string | undefined>,
+  ): Promise<AppendResult> {
+    const n = records.length;
+    this.pendingRecords += n;
+    const sink = this.sink;
+    const done = sink.appendEncoded ? sink.appendEncoded(records, lines) : sink.append(records);
+    return this.track(n, done);
+  }
+
+  // Only the count is kept: the callbacks below live until the records are durable (up to a
+  // second under --fsync interval), and holding the array would keep every record alive,
+  // promoted to the old generation, long after the store has encoded it.
+  private track(n: number, done: Promise<AppendResult>): Promise<AppendResult> {
+    const started = process.hrtime.bigint();
     const tracked = done
       .then(() => {
         this.options.onAppend?.(Number(process.hrtime.bigint() - started) / 1e9, n);
@@ -104,6 +130,8 @@ export interface RecordBatcherOptions {
  */
 export class RecordBatcher {
   private records: LogRecord[] = [];
+  /** Encoded lines known for some records (sparse, aligned); undefined when none are. */
+  private lines?: Array<string | undefined>;
   private owners: BatchOwner[] = [];
   private counts: number[] = [];
   private scheduled = false;
@@ -116,12 +144,20 @@ export class RecordBatcher {
     this.maxBatchRecords = options.maxBatchRecords ?? 8192;
   }
 
-  /** Queues records of one owner; they are appended by the end of this event-loop turn. */
-  add(owner: BatchOwner, records: LogRecord[]): void {
+  /**
+   * Queues records of one owner; they are appended by the end of this event-loop turn.
+   * `lines[i]`, where set, is records[i] already encoded (see RecordSink.appendEncoded).
+   */
+  add(owner: BatchOwner, records: LogRecord[], lines?: ReadonlyArray<string | undefined>): void {
     const n = records.length;
     if (n === 0) return;
     const batch = this.records;
+    const at = batch.length;
     for (let i = 0; i < n; i++) batch.push(records[i]);
+    if (lines !== undefined) {
+      const into = (this.lines ??= []);
+      for (let i = 0; i < n; i++) if (lines[i] !== undefined) into[at + i] = lines[i];
+    }
     const last = this.owners.length - 1;
     if (last >= 0 && this.owners[last] === owner) this.counts[last] += n;
     else {
@@ -146,10 +182,13 @@ export class RecordBatcher {
     if (records.length === 0) return;
     const owners = this.owners;
     const counts = this.counts;
+    const lines = this.lines;
     this.records = [];
+    this.lines = undefined;
     this.owners = [];
     this.counts = [];
-    this.queue.append(records).then(
+    const done = lines ? this.queue.appendEncoded(records, lines) : this.queue.append(records);
+    done.then(
       (result) => {
         // A sink that stored fewer than asked (none does today) is charged to the last owners.
         let left = result.stored;

@@ -28,8 +28,16 @@ export interface StreamFramer {
   end(onFrame: (frame: string) => void): void;
 }
 
-/** Turns one frame into records (usually one; a held container partial gives none). */
-export type FrameDecoder = (frame: string, out: LogRecord[]) => void;
+/**
+ * Turns one frame into records (usually one; a held container partial gives none). With
+ * `lines`, a decoder that knows a record's exact encoding (an NDJSON line that already is a
+ * record) sets lines[i] for the record it pushed at out[i]; other entries stay unset.
+ */
+export type FrameDecoder = (
+  frame: string,
+  out: LogRecord[],
+  lines?: Array<string | undefined>,
+) => void;
 
 /** Settings read afresh for every chunk, so a SIGHUP reload reaches open connections. */
 export interface ConnectionSettings {
@@ -83,6 +91,8 @@ export class TcpConnection implements BatchOwner {
   private pendingAppends = 0;
   /** Records decoded from the current read; reused, the batcher copies what it keeps. */
   private readonly scratch: LogRecord[] = [];
+  /** Their encoded lines where the decoder knew them (sparse, aligned with scratch). */
+  private readonly scratchLines: Array<string | undefined> = [];
   private closing = false;
   private storeError = false;
   private draining = false;
@@ -242,7 +252,7 @@ export class TcpConnection implements BatchOwner {
   }
 
   private readonly onFrame = (frame: string): void => {
-    (this.decode as FrameDecoder)(frame, this.scratch);
+    (this.decode as FrameDecoder)(frame, this.scratch, this.scratchLines);
   };
 
   /** Level filter, rate limit, then the batcher; empties `records` (the scratch array). */
@@ -252,16 +262,18 @@ export class TcpConnection implements BatchOwner {
     this.records += n;
     this.deps.metrics.receivedRecords.inc(n);
     this.deps.onReceived(this.remoteAddress, n);
-    const kept = this.filter(records);
-    if (kept.length > 0) this.enqueue(kept);
+    const { kept, prefix } = this.filterRecords(records);
+    const lines = this.scratchLines;
+    if (kept.length > 0) this.enqueue(kept, prefix && lines.length > 0 ? lines : undefined);
     records.length = 0;
+    lines.length = 0;
   }
 
   /** Hands records to the shared batcher; settled() hears when they are durable. */
-  private enqueue(records: LogRecord[]): void {
+  private enqueue(records: LogRecord[], lines?: Array<string | undefined>): void {
     this.pendingRecords += records.length;
     this.checkBacklog();
-    this.deps.batcher.add(this, records);
+    this.deps.batcher.add(this, records, lines);
   }
 
   settled(count: number, stored: number, err?: unknown): void {
@@ -297,18 +309,24 @@ export class TcpConnection implements BatchOwner {
 
   /** Applies the level filter and the rate limit; pauses the socket when the client owes. */
   filter(records: LogRecord[]): LogRecord[] {
+    return this.filterRecords(records).kept;
+  }
+
+  /** The same, also saying whether what is kept is a prefix of `records` (lines stay aligned). */
+  private filterRecords(records: LogRecord[]): { kept: LogRecord[]; prefix: boolean } {
     const settings = this.deps.settings();
     const { kept, dropped } = settings.levelFilter.filter(records);
     if (dropped > 0) this.drop('below_min_level', dropped);
-    if (kept.length === 0 || this.draining) return kept;
+    const prefix = dropped === 0;
+    if (kept.length === 0 || this.draining) return { kept, prefix };
     const policy = settings.rateAction;
     const grant = settings.rateLimiter.take(this.remoteAddress, kept.length, policy);
     if (grant.granted < kept.length) {
       this.drop('rate_limited', kept.length - grant.granted);
-      return kept.slice(0, grant.granted);
+      return { kept: kept.slice(0, grant.granted), prefix };
     }
     if (grant.waitMs > 0) this.pauseForRate(grant.waitMs);
-    return kept;
+    return { kept, prefix };
   }
 
   private drop(reason: string, n: number): void {

@@ -84,7 +84,16 @@ export function releasePayload(payload: Buffer): void {
 const DAY_MS = 86_400_000;
 let avgLineBytes = 256;
 
-export function encodeBatch(records: LogRecord[], batchIds: string[]): EncodedBatch {
+/**
+ * `lines[i]`, when given, is records[i] already encoded as one JSON object (no newline) by a
+ * caller that checked it reads back as that record (the collector's NDJSON pass-through); it is
+ * stored as is instead of being encoded again.
+ */
+export function encodeBatch(
+  records: LogRecord[],
+  batchIds: string[],
+  lines?: ReadonlyArray<string | undefined>,
+): EncodedBatch {
   const levels = emptyLevels();
   const services = new Map<string, number>();
   const days = new Map<string, number>();
@@ -110,7 +119,7 @@ export function encodeBatch(records: LogRecord[], batchIds: string[]): EncodedBa
     if (ts < minTs) minTs = ts;
     if (ts < maxTs) sorted = false;
     else maxTs = ts;
-    const line = encodeRecord(rec);
+    const line = lines?.[i] ?? encodeRecord(rec);
     if (at + line.length * 3 + 1 > buf.length) {
       const bigger = takeBuffer(Math.max(buf.length * 2, at + line.length * 3 + 1));
       buf.copy(bigger, 0, 0, at);

@@ -170,6 +170,20 @@ export class StoreWriter extends EventEmitter {
     return p;
   }
 
+  /**
+   * Stores a batch whose records are already encoded: `lines[i]` (one JSON object, no newline,
+   * or undefined to encode records[i] here) is written as is; the records give the index facts
+   * (time range, levels, services). The caller vouches that each line reads back as its record.
+   */
+  appendEncoded(
+    records: LogRecord[],
+    lines: ReadonlyArray<string | undefined>,
+  ): Promise<AppendResult> {
+    if (this.closing) return Promise.reject(new StoreError(`${this.dir}: store writer is closed`));
+    if (this.failed) return Promise.reject(this.failedError());
+    return this.enqueue(records, [], lines);
+  }
+
   /** Closes the active segment now (it is compressed and a new one starts). */
   async rotate(): Promise<void> {
     await this.serial(() => this.rotateSegment('manual', true));
@@ -225,11 +239,15 @@ export class StoreWriter extends EventEmitter {
 
   // --- appending -------------------------------------------------------------------------
 
-  private enqueue(records: LogRecord[], batchIds: string[]): Promise<AppendResult> {
+  private enqueue(
+    records: LogRecord[],
+    batchIds: string[],
+    lines?: ReadonlyArray<string | undefined>,
+  ): Promise<AppendResult> {
     const startedNs = process.hrtime.bigint();
     let encoded: ReturnType<typeof encodeBatch>;
     try {
-      encoded = encodeBatch(records, batchIds);
+      encoded = encodeBatch(records, batchIds, lines);
     } catch (err) {
       return Promise.reject(err);
     }

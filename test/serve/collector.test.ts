@@ -2,7 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fixture } from '../helpers.js';
-import { connectTo, endAndWait, startCollector, until, writePieces } from './helpers.js';
+import { decodeJson } from '../../src/record/json.js';
+import type { LogRecord } from '../../src/record/record.js';
+import {
+  MemorySink,
+  connectTo,
+  endAndWait,
+  startCollector,
+  until,
+  writePieces,
+} from './helpers.js';
 
 const CASE = '22-octet-counted-syslog-tcp';
 
@@ -37,6 +46,63 @@ test('serve - case 22: octet-counted syslog written in awkward pieces', async ()
       }
       assert.match(String(got.source), /^tcp:\/\/127\.0\.0\.1:\d+$/);
     });
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+/** A sink with the store's fast path: records and the lines it was given for them. */
+class EncodedSink extends MemorySink {
+  lines: Array<string | undefined> = [];
+  async appendEncoded(records: LogRecord[], lines: ReadonlyArray<string | undefined>) {
+    for (let i = 0; i < records.length; i++) this.lines.push(lines[i]);
+    return this.append(records);
+  }
+}
+
+test('serve - NDJSON lines that already are records are stored as sent, others encoded', async () => {
+  const record = {
+    timestamp: '2026-03-01T08:15:02.120Z',
+    level: 'warn',
+    severity: 13,
+    message: 'disk "almost" full',
+    host: 'db1',
+    format: 'json',
+    syslog: { facility: 'daemon', facility_code: 3 },
+    fields: { big: 12345678901234567890n, nested: { a: [1, 'x'] } },
+    tags: ['prod'],
+  };
+  // Key order and spacing of the client's own; integers beyond 2^53 as digits.
+  const asSent =
+    '{ "severity": 13, "level": "warn", "timestamp": "2026-03-01T08:15:02.120Z", ' +
+    '"message": "disk \\"almost\\" full", "host": "db1", "format": "json", ' +
+    '"syslog": {"facility": "daemon", "facility_code": 3}, ' +
+    '"fields": {"big": 12345678901234567890, "nested": {"a": [1, "x"]}}, "tags": ["prod"] }';
+  const notQuite = [
+    '{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,"message":"m",' +
+      '"format":"json","extra":1}', // a key the schema does not have
+    '{"timestamp":"2026-03-01T08:15:02Z","level":"info","severity":9,"message":"m",' +
+      '"format":"json"}', // not the canonical time form
+    '{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":13,"message":"m",' +
+      '"format":"json"}', // severity of another level
+    '{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,"message":"m",' +
+      '"format":"json","http":{"status":"200"}}', // a number as a string
+    '{"ts":"2026-03-01T08:15:02.120Z","msg":"plain app log"}',
+  ];
+  const sink = new EncodedSink();
+  const { collector, port } = await startCollector({}, sink);
+  try {
+    const socket = await connectTo(port);
+    socket.write([asSent, ...notQuite].join('\n') + '\n');
+    await endAndWait(socket);
+    await until(() => sink.records.length === 6, 5000, '6 records');
+    const source = String(sink.records[0].source);
+    assert.match(source, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(sink.lines[0], asSent.replace(/}$/, `,"source":"${source}"}`));
+    assert.deepEqual(decodeJson(sink.lines[0] as string), { ...record, source });
+    assert.deepEqual(sink.records[0], { ...record, source });
+    assert.deepEqual(sink.lines.slice(1), [undefined, undefined, undefined, undefined, undefined]);
+    assert.equal(sink.records[5].message, 'plain app log');
   } finally {
     await collector.close({ timeoutMs: 2000 });
   }
