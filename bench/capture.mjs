@@ -1,5 +1,6 @@
 // Benchmark of `sluice capture`: throughput while a writer appends a combined access log as
-// fast as it can (1,000,000 lines × BENCH_SCALE), and end-to-end latency from write to batch
+// fast as it can (1,000,000 lines × BENCH_SCALE; to batch files, stdout and the store, with
+// the CPU seconds it took and the load average), and end-to-end latency from write to batch
 // file at a steady 1,000 lines/s. The peer, measured in the same run on the same file, is
 // coreutils `tail -F` (follows and copies bytes, no parsing, no checkpoint, no fsync).
 // Prints lines/s, MB/s, CPU%, p50/p99 latency, peak RSS and ratios; writes
@@ -103,8 +104,8 @@ function appendFast(path, lines) {
   return bytes + Buffer.byteLength(chunk);
 }
 
-async function throughputSluice(lines) {
-  const dir = join(work, 'throughput');
+async function throughputSluice(lines, destination, label) {
+  const dir = join(work, `throughput-${label}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const log = join(dir, 'access.log');
@@ -117,10 +118,7 @@ async function throughputSluice(lines) {
     'beginning',
     '--state',
     state,
-    '--out',
-    join(dir, 'out'),
-    '--batch-size',
-    '10000',
+    ...destination(dir),
   ]);
   await ready;
   const before = procStats(child.pid);
@@ -129,9 +127,13 @@ async function throughputSluice(lines) {
   while (checkpointOffset(state) < bytes) await sleep(20);
   const seconds = (performance.now() - t0) / 1000;
   const after = procStats(child.pid);
+  const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   await stop(child);
   return {
-    name: 'sluice capture (auto parse, --out DIR, checkpoints)',
+    name: `sluice capture (auto parse, ${label}, checkpoints)`,
+    load_average: Number(loadavg),
+    cpu_seconds: round(after.cpuSeconds - before.cpuSeconds),
+    lines_per_cpu_second: Math.round(lines.length / (after.cpuSeconds - before.cpuSeconds)),
     seconds: round(seconds),
     lines_per_second: Math.round(lines.length / seconds),
     mb_per_second: round(bytes / 1e6 / seconds),
@@ -262,8 +264,12 @@ async function main() {
   mkdirSync(work, { recursive: true });
   console.log(`capture bench: ${LINES} lines, latency run ${LATENCY_SECONDS}s, scale ${SCALE}`);
   const lines = accessLines(LINES);
-  const sluice = await throughputSluice(lines);
+  const sluice = await throughputSluice(lines, (d) => ['--out', join(d, 'out')], '--out DIR');
   console.log(sluice);
+  const stdout = await throughputSluice(lines, () => ['--out', '-'], '--out -');
+  console.log(stdout);
+  const store = await throughputSluice(lines, (d) => ['--store', join(d, 'store')], '--store DIR');
+  console.log(store);
   const tail = await throughputTail(lines);
   console.log(tail);
   const latency = await latencySluice();
@@ -279,7 +285,14 @@ async function main() {
     scale: SCALE,
     cli: CLI,
     lines: LINES,
-    figures: { throughput: sluice, throughput_peer: tail, latency, latency_peer: tailLatency },
+    figures: {
+      throughput: sluice,
+      throughput_stdout: stdout,
+      throughput_store: store,
+      throughput_peer: tail,
+      latency,
+      latency_peer: tailLatency,
+    },
     targets: { lines_per_second: 300_000, p99_latency_ms: 1500 },
     ratios,
   };
