@@ -79,7 +79,10 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
         for await (const piece of this.readSegment(s)) yield piece.payload;
       }
     } else {
-      yield* mergeByTime(this.sources(segments));
+      for await (const chunk of mergeByTime(this.sources(segments))) {
+        if (this.stopped) return;
+        yield chunk;
+      }
     }
     if (segments.length > 0) lastSeq = segments[segments.length - 1].seq;
     if (!this.opts.follow) return;
