@@ -7,7 +7,8 @@ import { ConfigError, ExpressionError } from '../errors.js';
 import { FORMATS, LEVELS, isLevel, type Format, type Level } from '../record/record.js';
 import { QueryEngine, type Sink } from '../query/engine.js';
 import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
-import { buildPrefilter } from '../query/prefilter.js';
+import { buildPrefilter, statusConstraint } from '../query/prefilter.js';
+import type { RecordFilter } from '../query/filter.js';
 import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
 import { canonicalPath } from '../query/expr/index.js';
 import { ACCESS_PROBE_PATHS, accessProbe, probeOptionsFor } from '../query/probe/access.js';
@@ -97,6 +98,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
     limit,
     follow,
     light,
+    rawAccess: rawAccessReading(filter, flags, sink),
     parse: readParseOptions(flags),
     maxLineBytes: parseSizeBytes(flags.maxLineBytes ?? '1MiB', '--max-line-bytes'),
   });
@@ -264,6 +266,27 @@ function lightReading(
   if (all && !accept) return undefined;
   const options = probeOptionsFor([...filterPaths, ...(outputPaths ?? [])]);
   return { probe: accessProbe(options), accept };
+}
+
+/** Top fields that statistics can count off raw access lines (see StatsSink.writeAccess). */
+const RAW_TOP_PATHS = new Set(['http.path', 'http.status', 'level']);
+
+/**
+ * Reading access lines off their raw bytes: their status rejects lines that a --where on
+ * http.status cannot match, and when the filter reads only level and status and the output
+ * needs no record (a count, raw lines, statistics on level, status or path), lines are decided
+ * and taken without being decoded.
+ */
+function rawAccessReading(filter: RecordFilter, flags: QueryFlags, sink: Sink) {
+  const statusTest = filter.where ? statusConstraint(filter.where.ast) : undefined;
+  const decidable = [...filter.paths].every((p) => p === 'level' || p === 'http.status');
+  const stats = flags.stats || flags.top.length > 0 || flags.histogram !== undefined;
+  const sinkTakes = stats
+    ? flags.histogram === undefined && flags.top.every((t) => RAW_TOP_PATHS.has(canonicalPath(t)))
+    : !sink.needsRecord;
+  const decide = decidable && sinkTakes;
+  if (statusTest === undefined && !decide) return undefined;
+  return { statusTest, decide };
 }
 
 function positiveDuration(text: string, flag: string): number {

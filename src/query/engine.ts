@@ -3,13 +3,15 @@
 // filter runs over store batches, where records arrive already parsed.
 
 import type { LogRecord } from '../record/record.js';
+import { levelFromStatus } from '../parse/level.js';
 import { decodeJson } from '../record/json.js';
 import { createLineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
 import type { Prefilter } from './prefilter.js';
 import { openBlocks, type Block, type BlockSource } from './read.js';
-import { scanBlock } from './scan.js';
+import { scanBlock, RAW_SKIP, RAW_STOP, RAW_VISIT, type AccessLineHandler } from './scan.js';
+import { rawAccessLine, readRawAccess, type RawAccessLine } from './probe/access-raw.js';
 
 /** Where matches go: an output format, a counter, or statistics. */
 export interface Sink {
@@ -17,6 +19,10 @@ export interface Sink {
   readonly needsRecord: boolean;
   /** One match: the record (when parsed) and its line (when it came from a file). */
   write(rec: LogRecord | undefined, line: string | undefined): void;
+  /** False when the sink ignores the line too (a count): lines taken raw are then not decoded. */
+  readonly needsLine?: boolean;
+  /** Takes a match read raw off an access line, without a record (statistics). */
+  writeAccess?(buf: Buffer, line: RawAccessLine): void;
   /** Called after each block: waits while the output is congested. */
   drain(): Promise<void>;
   /** Called once at the end. */
@@ -35,6 +41,13 @@ export interface EngineOptions {
    * the light record; with `accept`, a light record that passes goes to the sink unparsed.
    */
   light?: { probe: (line: string) => LogRecord | undefined; accept: boolean };
+  /**
+   * Reading access lines off their raw bytes (probe/access-raw.ts), in files whose first lines
+   * read that way. A line whose status fails `statusTest` cannot match and is skipped. With
+   * `decide` (the filter reads only level and http.status, and the sink needs no record) the
+   * filter runs on those two fields and a match goes to the sink without decoding the line.
+   */
+  rawAccess?: { statusTest?: (status: number) => boolean; decide: boolean };
   /** Keep reading files as they grow, until the signal aborts. */
   follow?: { signal: AbortSignal; pollIntervalMs?: number };
   maxLineBytes?: number;
@@ -82,6 +95,9 @@ export class QueryEngine {
   private badRecords = 0;
   private stopped = false;
   private readonly out: LogRecord[] = [];
+  /** The two-field records the raw access filter runs on: with and without a status. */
+  private readonly rawWithStatus = { level: 'info', http: { status: 0 } } as LogRecord;
+  private readonly rawNoStatus = { level: 'info', http: {} } as LogRecord;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -99,11 +115,15 @@ export class QueryEngine {
     const parseOptions = { ...this.options.parse, source: path === '-' ? undefined : path };
     const parser = createLineParser(parseOptions);
     let pre: Prefilter | undefined;
+    let access: AccessLineHandler | undefined;
     const handle = (line: string, sure: boolean) => this.line(parser, line, sure);
     try {
       for await (const block of source.blocks()) {
-        pre ??= this.prefilterFor(block);
-        if (!scanBlock(block.buf, block.end, pre, handle)) this.stopped = true;
+        if (pre === undefined) {
+          pre = this.prefilterFor(block);
+          access = this.rawAccessFor(block, pre);
+        }
+        if (!scanBlock(block.buf, block.end, pre, handle, access)) this.stopped = true;
         await this.options.sink.drain();
         if (this.stopped) break;
       }
@@ -162,6 +182,50 @@ export class QueryEngine {
     const head = first.buf.toString('latin1', 0, Math.min(first.end, 4096));
     const lines = head.split('\n').slice(0, 8);
     return lines.some((l) => CONTAINER_LINE.test(l)) ? NO_PREFILTER : this.options.prefilter;
+  }
+
+  /** The raw access reading, when asked for and the block's first lines read that way. */
+  private rawAccessFor(first: Block, pre: Prefilter): AccessLineHandler | undefined {
+    const raw = this.options.rawAccess;
+    if (raw === undefined || pre.literal !== undefined) return undefined;
+    const facts = rawAccessLine();
+    let s = 0;
+    let read = 0;
+    for (let n = 0; n < 8 && s < first.end; n++) {
+      let e = first.buf.indexOf(10, s);
+      if (e < 0 || e > first.end) e = first.end;
+      if (readRawAccess(first.buf, s, e, facts)) read++;
+      s = e + 1;
+    }
+    if (read < 4) return undefined;
+    const { statusTest, decide } = raw;
+    return (buf, s, e, line) => {
+      if (statusTest !== undefined && !statusTest(line.status)) return RAW_SKIP;
+      return decide ? this.decideAccess(buf, s, e, line) : RAW_VISIT;
+    };
+  }
+
+  /** Runs the filter on a raw access line's level and status; a match goes to the sink. */
+  private decideAccess(buf: Buffer, s: number, e: number, line: RawAccessLine): number {
+    const level = levelFromStatus(line.status);
+    let rec: LogRecord;
+    if (line.status < 0) rec = this.rawNoStatus;
+    else {
+      rec = this.rawWithStatus;
+      (rec.http as { status: number }).status = line.status;
+    }
+    rec.level = level;
+    if (!this.options.filter.predicate(rec)) return RAW_SKIP;
+    const sink = this.options.sink;
+    this.matched++;
+    if (sink.writeAccess !== undefined) sink.writeAccess(buf, line);
+    else sink.write(undefined, sink.needsLine === false ? undefined : buf.toString('utf8', s, e));
+    const { limit } = this.options;
+    if (limit !== undefined && this.matched >= limit) {
+      this.stopped = true;
+      return RAW_STOP;
+    }
+    return RAW_SKIP;
   }
 
   private line(parser: ReturnType<typeof createLineParser>, raw: string, sure: boolean): boolean {

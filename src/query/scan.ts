@@ -5,6 +5,7 @@
 import { LiteralSearch } from './literal.js';
 import type { Prefilter } from './prefilter.js';
 import { isSimpleJsonBlock, jsonLevelCandidates } from './probe/json-level.js';
+import { rawAccessLine, readRawAccess, type RawAccessLine } from './probe/access-raw.js';
 
 const NL = 10;
 const BACKSLASH = 0x5c;
@@ -12,13 +13,31 @@ const BACKSLASH = 0x5c;
 /** Receives a candidate line as text; `sure` means the -v literal test already decided it. */
 export type LineHandler = (line: string, sure: boolean) => boolean;
 
+/** What an AccessLineHandler decided about a line read raw. */
+export const RAW_SKIP = 0;
+export const RAW_VISIT = 1;
+export const RAW_STOP = 2;
+
+/**
+ * Decides a line of buf[s, e) that readRawAccess read: RAW_SKIP (rejected, or already taken),
+ * RAW_VISIT (hand it to the line handler) or RAW_STOP (the query is done).
+ */
+export type AccessLineHandler = (buf: Buffer, s: number, e: number, line: RawAccessLine) => number;
+
 /**
  * Calls `handle` for each candidate line of buf[0, end); stops early when it returns false.
- * Returns false when stopped.
+ * Returns false when stopped. With `access`, lines read raw as access lines go to it first.
  */
-export function scanBlock(buf: Buffer, end: number, pre: Prefilter, handle: LineHandler): boolean {
+export function scanBlock(
+  buf: Buffer,
+  end: number,
+  pre: Prefilter,
+  handle: LineHandler,
+  access?: AccessLineHandler,
+): boolean {
   const sub = buf.subarray(0, end);
   if (pre.literal !== undefined) return scanLiteral(sub, pre, handle);
+  if (access !== undefined) return scanAccess(sub, pre, handle, access);
   if (pre.jsonLevel !== undefined && sub[0] === 123) {
     const text = sub.toString('latin1');
     if (isSimpleJsonBlock(text))
@@ -44,6 +63,40 @@ function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean 
     if (p >= end) break;
     if (nextLit >= 0 && nextLit < p) nextLit = search.find(sub, p);
     if (nextEsc >= 0 && nextEsc < p) nextEsc = sub.indexOf(BACKSLASH, p);
+  }
+  return true;
+}
+
+/**
+ * Reads each line as an access line off its bytes; lines it cannot read that way (or that have
+ * a backslash, found with one memchr per backslash) are visited as usual.
+ */
+function scanAccess(
+  sub: Buffer,
+  pre: Prefilter,
+  handle: LineHandler,
+  access: AccessLineHandler,
+): boolean {
+  const end = sub.length;
+  const facts = rawAccessLine();
+  let nextEsc = sub.indexOf(BACKSLASH, 0);
+  if (nextEsc < 0) nextEsc = end;
+  let s = 0;
+  while (s < end) {
+    let e = sub.indexOf(NL, s);
+    if (e < 0) e = end;
+    const le = e > s && sub[e - 1] === 13 ? e - 1 : e;
+    if (le > s) {
+      let verdict = RAW_VISIT;
+      if (nextEsc >= e && readRawAccess(sub, s, le, facts)) verdict = access(sub, s, le, facts);
+      if (verdict === RAW_STOP) return false;
+      if (verdict === RAW_VISIT && !visit(sub, s, e, pre, handle)) return false;
+    }
+    s = e + 1;
+    if (nextEsc < s) {
+      nextEsc = sub.indexOf(BACKSLASH, s);
+      if (nextEsc < 0) nextEsc = end;
+    }
   }
   return true;
 }

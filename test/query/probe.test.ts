@@ -9,6 +9,7 @@ import { fixture } from '../helpers.js';
 import { createLineParser } from '../../src/parse/line-parser.js';
 import { LEVELS, LEVEL_RANK, type LogRecord } from '../../src/record/record.js';
 import { accessProbe } from '../../src/query/probe/access.js';
+import { rawAccessLine, rawRequestPath, readRawAccess } from '../../src/query/probe/access-raw.js';
 import { isSimpleJsonBlock, jsonLevelCandidates } from '../../src/query/probe/json-level.js';
 
 function parseOne(line: string): LogRecord {
@@ -120,4 +121,72 @@ test('query probe - a block with another level key is not read by the fast path'
   assert.equal(isSimpleJsonBlock('{"level":"info"}\n'), true);
   const text = '{"level":"info","msg":"error"}\n{"level":"error"}\n{"msg":"no level"}\n';
   assert.deepEqual(jsonLevelCandidates(text, 'error'), [text.indexOf('{"level":"error"}')]);
+});
+
+/** What the raw access reader says about a line, as the parser would put it. */
+function rawReading(line: string) {
+  const buf = Buffer.from(line);
+  const facts = rawAccessLine();
+  if (line.includes('\\') || !readRawAccess(buf, 0, buf.length, facts)) return undefined;
+  const span = { start: 0, end: 0 };
+  const path = rawRequestPath(buf, facts, span)
+    ? buf.toString('utf8', span.start, span.end)
+    : undefined;
+  return { status: facts.status < 0 ? undefined : facts.status, path };
+}
+
+function assertRawAgrees(line: string): boolean {
+  const raw = rawReading(line);
+  if (raw === undefined) return false;
+  const rec = parseOne(line);
+  assert.match(rec.format, /^apache_(combined|common)$/, line);
+  assert.equal(raw.status, rec.http?.status, `status of ${line}`);
+  assert.equal(raw.path, rec.http?.path, `path of ${line}`);
+  return true;
+}
+
+test('query probe - the raw access reader reads what the parser reads', () => {
+  const lines = ACCESS_FILES.flatMap((p) =>
+    readFileSync(fixture('corpus', ...p), 'utf8')
+      .split('\n')
+      .filter(Boolean),
+  );
+  let accepted = 0;
+  for (const line of lines) if (assertRawAgrees(line)) accepted++;
+  assert.ok(accepted > 2500, `raw reader accepted only ${accepted} lines`);
+  const odd = [
+    '1.2.3.4 - - [31/Feb/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "-" 400 -',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" - 0',
+    'vhost 1.2.3.4 - bob [17/May/2015:10:05:03 -0700] "POST /x?y=1 HTTP/2.0" 201 5 extra',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1x',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET /é?q HTTP/1.1" 503 1 "r" "ü"',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET  HTTP/1.1" 200 1',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "get /x HTTP/1.1" 200 1',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET /a b" 200 1',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET /x HTTP/1.1" 0200 1 "-" "no end',
+  ];
+  for (const line of odd) assertRawAgrees(line);
+});
+
+test('query probe - the raw access reader agrees with the parser on mangled lines', () => {
+  const base =
+    '10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a/b?c=d HTTP/1.0" 404 2326 ' +
+    '"http://x/" "Mozilla/4.08"';
+  const edit = fc.record({
+    at: fc.nat({ max: base.length }),
+    cut: fc.nat({ max: 3 }),
+    put: fc.constantFrom('', ' ', '"', '[', ']', '-', '5', 'é', '?', '/', 'x', '  ', '\u00a0'),
+  });
+  fc.assert(
+    fc.property(fc.array(edit, { maxLength: 3 }), (edits) => {
+      let line = base;
+      for (const { at, cut, put } of edits) {
+        const p = Math.min(at, line.length);
+        line = line.slice(0, p) + put + line.slice(p + cut);
+      }
+      assertRawAgrees(line);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TopK } from '../../src/query/stats/top-k.js';
 import { TimeHistogram } from '../../src/query/stats/histogram.js';
+import { ByteCounter } from '../../src/query/stats/byte-counter.js';
 
 test('query stats - top-k is exact while distinct values fit', () => {
   const top = new TopK(10);
@@ -85,5 +86,41 @@ test('query stats - histogram widens its buckets to stay bounded', () => {
   assert.equal(
     buckets.reduce((a, b) => a + b.count, 0),
     n,
+  );
+});
+
+test('query stats - counting byte ranges gives the counts of the strings, exact or bounded', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom('/a', '/b', '/é', '/long/path', '', 'x'.repeat(300), '/c'), {
+        maxLength: 200,
+      }),
+      fc.integer({ min: 2, max: 8 }),
+      (values, capacity) => {
+        const top = new TopK(capacity);
+        const bytes = new ByteCounter(top, capacity);
+        const text = values.join('\n');
+        const buf = Buffer.from(text);
+        let s = 0;
+        for (const v of values) {
+          const n = Buffer.byteLength(v);
+          bytes.add(buf, s, s + n);
+          s += n + 1;
+        }
+        bytes.flush();
+        const truth = new Map<string, number>();
+        for (const v of values) truth.set(v, (truth.get(v) ?? 0) + 1);
+        assert.equal(top.seen, values.length);
+        for (const e of top.top(capacity)) {
+          const real = truth.get(e.value) ?? 0;
+          assert.ok(e.count >= real && e.count - e.error <= real, `${e.value}: ${e.count}`);
+        }
+        if (truth.size <= capacity) {
+          assert.equal(top.approximate, false);
+          for (const e of top.top(capacity)) assert.equal(e.count, truth.get(e.value));
+        }
+      },
+    ),
+    { numRuns: 300 },
   );
 });

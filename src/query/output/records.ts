@@ -134,6 +134,7 @@ function valueText(v: unknown): string {
 export function countSink(writer = new OutputWriter()): Sink & { count: number } {
   const sink = {
     needsRecord: false,
+    needsLine: false,
     count: 0,
     write: () => {
       sink.count++;

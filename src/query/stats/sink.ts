@@ -4,11 +4,14 @@
 
 import { LEVELS, LEVEL_RANK, type LogRecord } from '../../record/record.js';
 import type { Sink } from '../engine.js';
-import { fieldGetter } from '../expr/index.js';
+import { canonicalPath, fieldGetter } from '../expr/index.js';
 import { escapeControl, escapeJsonText } from '../output/escape.js';
 import { OutputWriter } from '../output/writer.js';
 import { TimeHistogram } from './histogram.js';
 import { TopK, DEFAULT_TOP_CAPACITY, type TopEntry } from './top-k.js';
+import { ByteCounter } from './byte-counter.js';
+import { levelFromStatus } from '../../parse/level.js';
+import { rawRequestPath, type RawAccessLine } from '../probe/access-raw.js';
 
 export interface StatsOptions {
   /** Print counts per level. */
@@ -29,10 +32,17 @@ export interface StatsOptions {
 
 interface TopField {
   path: string;
+  /** The path in canonical form, for writeAccess. */
+  canonical: string;
   get: (rec: LogRecord) => unknown;
   counter: TopK;
   missing: number;
+  /** Counts values read off raw access lines (writeAccess). */
+  bytes: ByteCounter;
 }
+
+/** --top fields that writeAccess reads off a raw access line. */
+export const RAW_ACCESS_TOP_PATHS = new Set(['http.path', 'http.status', 'level']);
 
 export class StatsSink implements Sink {
   readonly needsRecord = true;
@@ -42,13 +52,16 @@ export class StatsSink implements Sink {
   private readonly histogram: TimeHistogram | undefined;
   private readonly writer: OutputWriter;
 
+  private readonly span = { start: 0, end: 0 };
+
   constructor(private readonly options: StatsOptions) {
-    this.tops = options.top.map((path) => ({
-      path,
-      get: fieldGetter(path),
-      counter: new TopK(options.topCapacity ?? DEFAULT_TOP_CAPACITY),
-      missing: 0,
-    }));
+    this.tops = options.top.map((path) => {
+      const capacity = options.topCapacity ?? DEFAULT_TOP_CAPACITY;
+      const counter = new TopK(capacity);
+      const bytes = new ByteCounter(counter, capacity);
+      const canonical = canonicalPath(path);
+      return { path, canonical, get: fieldGetter(path), counter, missing: 0, bytes };
+    });
     this.histogram =
       options.histogramMs !== undefined ? new TimeHistogram(options.histogramMs) : undefined;
     this.writer = options.writer ?? new OutputWriter();
@@ -66,9 +79,34 @@ export class StatsSink implements Sink {
     this.histogram?.add(Date.parse(rec.timestamp));
   }
 
+  /**
+   * One match read off a raw access line (probe/access-raw.ts): counted without a record. Only
+   * for reports whose --top fields are in RAW_ACCESS_TOP_PATHS and without --histogram.
+   */
+  writeAccess(buf: Buffer, line: RawAccessLine): void {
+    this.matched++;
+    const level = levelFromStatus(line.status);
+    this.levelCounts[LEVEL_RANK[level]]++;
+    for (const t of this.tops) {
+      if (t.canonical === 'http.path') {
+        if (rawRequestPath(buf, line, this.span)) t.bytes.add(buf, this.span.start, this.span.end);
+        else t.missing++;
+      } else if (t.canonical === 'http.status') {
+        const from = line.requestEnd + 2;
+        if (line.status < 0) t.missing++;
+        // Digits as written, unless a leading zero makes them differ from the number's text.
+        else if (buf[from] === 48 && line.statusEnd - from > 1) t.counter.add(String(line.status));
+        else t.bytes.add(buf, from, line.statusEnd);
+      } else {
+        t.counter.add(level);
+      }
+    }
+  }
+
   async drain(): Promise<void> {}
 
   async end(): Promise<void> {
+    for (const t of this.tops) t.bytes.flush();
     this.writer.write(this.options.json ? this.json() + '\n' : this.text());
     await this.writer.end();
   }

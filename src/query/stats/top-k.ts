@@ -43,16 +43,22 @@ export class TopK {
   }
 
   add(value: string): void {
-    this.total++;
+    this.addCount(value, 1);
+  }
+
+  /** Counts `n` occurrences of a value at once (Space-Saving with weights). */
+  addCount(value: string, n: number): void {
+    if (n <= 0) return;
+    this.total += n;
     const hit = this.index.get(value);
     if (hit !== undefined) {
-      hit.count++;
+      hit.count += n;
       this.siftDown(hit.slot);
       return;
     }
     value = ownCopy(value);
     if (this.heap.length < this.capacity) {
-      const c: Counter = { value, count: 1, error: 0, slot: this.heap.length };
+      const c: Counter = { value, count: n, error: 0, slot: this.heap.length };
       this.heap.push(c);
       this.index.set(value, c);
       this.siftUp(c.slot);
@@ -62,7 +68,7 @@ export class TopK {
     this.index.delete(min.value);
     min.value = value;
     min.error = min.count;
-    min.count++;
+    min.count += n;
     this.index.set(value, min);
     this.siftDown(0);
   }
