@@ -358,3 +358,50 @@ test('tailer - copytruncate while stopped: the copy resumes where the original w
     dir.cleanup();
   }
 });
+
+test('tailer - unacknowledged batches are cut again identically after a restart', async () => {
+  const dir = tempDir();
+  const path = join(dir.path, 'app.log');
+  const state = join(dir.path, 'state');
+  let text = '';
+  for (let i = 1; i <= 30; i++) text += `level=info n=${i}\n`;
+  writeFileSync(path, text);
+  const opts = {
+    paths: [path],
+    stateDir: state,
+    startAt: 'beginning' as const,
+    batchSize: 10,
+    parse: { format: 'logfmt' as const },
+  };
+  try {
+    // First run: three batches cut and never acknowledged (as if the destination took them
+    // and the process died before the acknowledgement).
+    const first = await collect(opts, () => false);
+    await waitUntil(() => first.batches.length === 3, 'three batches');
+    await first.source.checkpointed();
+    await first.stop();
+    const cut = first.batches.map((b) => ({ id: b.id, cutAt: b.cutAt, n: b.records.length }));
+    assert.equal(new Set(cut.map((b) => b.id)).size, 3, 'three distinct ids');
+
+    appendFileSync(path, 'level=info n=31\n');
+    const second = await collect(opts);
+    try {
+      await waitUntil(() => second.records.length === 31, '31 records');
+      const again = second.batches.slice(0, 3);
+      assert.deepEqual(
+        again.map((b) => ({ id: b.id, cutAt: b.cutAt, n: b.records.length })),
+        cut,
+      );
+      assert.deepEqual(
+        again.flatMap((b) => b.records.map((r) => r.fields?.n)),
+        first.records.map((r) => r.fields?.n),
+      );
+      // The line appended later is a new batch with a new identity.
+      assert.ok(!cut.some((b) => b.id === second.batches[3].id));
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    dir.cleanup();
+  }
+});
