@@ -89,16 +89,18 @@ export function splitRequest(req: string, http: HttpFields): boolean {
  * the same answer, read by index so that only the kept fields become strings.
  */
 function splitRequestAt(line: string, start: number, end: number, http: HttpFields): void {
-  const sp1 = line.indexOf(' ', start);
-  if (sp1 <= start || sp1 >= end || sp1 - start > 24) return;
-  for (let i = start; i < sp1; i++) {
-    const c = line.charCodeAt(i);
+  // The method's letters, up to the first space (found by the same walk).
+  let sp1 = start;
+  for (; sp1 < end; sp1++) {
+    const c = line.charCodeAt(sp1);
+    if (c === 32) break;
     if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return;
   }
-  const sp2 = line.lastIndexOf(' ', end - 1);
+  if (sp1 === start || sp1 >= end || sp1 - start > 24) return;
+  const sp2 = spaceBefore(line, end - 1, sp1);
   let targetEnd = end;
   let protocol = false;
-  if (sp2 > sp1 && line.startsWith('HTTP/', sp2 + 1)) {
+  if (sp2 > sp1 && isHttpSlash(line, sp2 + 1)) {
     targetEnd = sp2;
     protocol = true;
   } else if (sp2 > sp1) {
@@ -117,6 +119,26 @@ function splitRequestAt(line: string, start: number, end: number, http: HttpFiel
   if (protocol) http.protocol = line.slice(sp2 + 1, end);
 }
 
+/** `HTTP/` at `at` (five comparisons are cheaper than a startsWith call). */
+function isHttpSlash(line: string, at: number): boolean {
+  return (
+    line.charCodeAt(at) === 72 &&
+    line.charCodeAt(at + 1) === 84 &&
+    line.charCodeAt(at + 2) === 84 &&
+    line.charCodeAt(at + 3) === 80 &&
+    line.charCodeAt(at + 4) === 47
+  );
+}
+
+/**
+ * The last space at or before `from` and after `floor`, else `floor` (the distances are short:
+ * `%l %u` are mostly `-`, protocols a few letters; a walk beats a lastIndexOf call).
+ */
+function spaceBefore(line: string, from: number, floor: number): number {
+  for (let i = from; i > floor; i--) if (line.charCodeAt(i) === 32) return i;
+  return floor;
+}
+
 function present(v: string): boolean {
   return v.length > 0 && v !== '-';
 }
@@ -126,7 +148,7 @@ function present(v: string): boolean {
  * X-Forwarded-For list).
  */
 function readClient(line: string, end: number, http: HttpFields): string | undefined {
-  const sp = line.lastIndexOf(' ', end - 1);
+  const sp = spaceBefore(line, end - 1, -1);
   if (sp < 0) {
     http.client_ip = line.slice(0, end);
     return undefined;
@@ -150,9 +172,9 @@ export function parseAccess(
   const t = readApacheTime(line, b + 1);
   if (Number.isNaN(t)) return undefined;
   // `%h %l %u` before the time: user and ident are the last two tokens.
-  const e1 = line.lastIndexOf(' ', b - 2);
+  const e1 = spaceBefore(line, b - 2, -1);
   if (e1 <= 0) return undefined;
-  const e2 = line.lastIndexOf(' ', e1 - 1);
+  const e2 = spaceBefore(line, e1 - 1, -1);
   if (e2 <= 0) return undefined;
   const http: HttpFields = {};
   const before = readClient(line, e2, http);

@@ -287,7 +287,7 @@ let apacheMs = NaN;
 /** Reads `dd/Mon/yyyy:HH:MM:SS ±zzzz` (Apache %t without brackets) at `at`; NaN if not. */
 export function readApacheTime(s: string, at: number): number {
   // Lines of one second share the text: one native comparison instead of reading the digits.
-  if (apacheText.length === APACHE_TIME_CHARS && s.startsWith(apacheText, at)) return apacheMs;
+  if (sameApacheText(s, at)) return apacheMs;
   const t = readApacheTimeDigits(s, at);
   if (!Number.isNaN(t)) {
     apacheText = s.slice(at, at + APACHE_TIME_CHARS);
@@ -297,6 +297,14 @@ export function readApacheTime(s: string, at: number): number {
 }
 
 const APACHE_TIME_CHARS = 26;
+
+/** Whether `s` holds the cached time text at `at`; compared from the end, where seconds are. */
+function sameApacheText(s: string, at: number): boolean {
+  if (apacheText.length !== APACHE_TIME_CHARS) return false;
+  for (let i = 19; i >= 0; i--) if (s.charCodeAt(at + i) !== apacheText.charCodeAt(i)) return false;
+  for (let i = 20; i < 26; i++) if (s.charCodeAt(at + i) !== apacheText.charCodeAt(i)) return false;
+  return true;
+}
 
 function readApacheTimeDigits(s: string, at: number): number {
   if (s.charCodeAt(at + 2) !== 47 || s.charCodeAt(at + 6) !== 47) return NaN;
