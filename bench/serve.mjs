@@ -57,6 +57,21 @@ function peakRss(pid) {
   }
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+function perCpuSecond(records, cpu) {
+  return cpu ? Math.round(records / cpu) : undefined;
+}
+
 function stop(child) {
   return new Promise((r) => {
     if (child.exitCode !== null) return r();
@@ -98,6 +113,7 @@ async function benchNdjson(clients, kind = 'app') {
   const perClient = Math.ceil(total / clients);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
   const { child, tcp, http } = await startServe(join(dir, 'store'));
+  const cpu0 = cpuSeconds(child.pid);
   const t0 = process.hrtime.bigint();
   const text = kind === 'records' ? recordText : batchText;
   await Promise.all(Array.from({ length: clients }, (_, c) => sendClient(tcp, c, perClient, text)));
@@ -107,14 +123,23 @@ async function benchNdjson(clients, kind = 'app') {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const rss = peakRss(child.pid);
+  const cpu = cpuSeconds(child.pid) - cpu0;
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
   const perSec = Math.round(want / seconds);
-  const entry = { records: want, seconds, recordsPerSec: perSec, peakRssBytes: rss };
+  const perCpu = perCpuSecond(want, cpu);
+  const entry = {
+    records: want,
+    seconds,
+    recordsPerSec: perSec,
+    cpuSeconds: cpu,
+    recordsPerCpuSecond: perCpu,
+    peakRssBytes: rss,
+  };
   if (kind === 'records') results.ndjsonRecords[clients] = entry;
   else results.ndjson[clients] = entry;
   console.log(
-    `ndjson${kind === 'records' ? ' (schema records)' : ''} ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, peak RSS ${mb(rss)}`,
+    `ndjson${kind === 'records' ? ' (schema records)' : ''} ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, ${perCpu}/CPU-s, peak RSS ${mb(rss)}`,
   );
 }
 
@@ -204,6 +229,7 @@ async function settle(count, want, quietMs) {
 async function benchLoggenSluice(ng, seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
   const { child, tcp, http } = await startServe(join(dir, 'store'));
+  const cpu0 = cpuSeconds(child.pid);
   const t0 = Date.now();
   const sent = await runLoggen(ng, tcp, seconds);
   const done = await settle(
@@ -212,9 +238,10 @@ async function benchLoggenSluice(ng, seconds) {
     3000,
   );
   const rss = peakRss(child.pid);
+  const cpu = cpuSeconds(child.pid) - cpu0;
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
-  report('sluice', seconds, sent, done.count, (done.lastAt - t0) / 1000, rss);
+  report('sluice', seconds, sent, done.count, (done.lastAt - t0) / 1000, rss, cpu);
 }
 
 async function benchLoggenSyslogNg(ng, seconds) {
@@ -258,20 +285,23 @@ async function benchLoggenSyslogNg(ng, seconds) {
     rmSync(dir, { recursive: true, force: true });
     return;
   }
+  const cpu0 = cpuSeconds(sng.pid);
   const t0 = Date.now();
   const sent = await runLoggen(ng, port, seconds);
   // The file's size stops growing once syslog-ng has written everything; lines are counted once.
   const size = () => (existsSync(out) ? statSync(out).size : 0);
   const done = await settle(size, undefined, 1000);
   const rss = peakRss(sng.pid);
+  const cpu = cpuSeconds(sng.pid) - cpu0;
   await stop(sng);
   const lines = existsSync(out) ? countLines(out) : 0;
   rmSync(dir, { recursive: true, force: true });
-  report('syslogNg', seconds, sent, lines, (done.lastAt - t0) / 1000, rss);
+  report('syslogNg', seconds, sent, lines, (done.lastAt - t0) / 1000, rss, cpu);
 }
 
-function report(peer, seconds, sent, stored, elapsed, rss) {
+function report(peer, seconds, sent, stored, elapsed, rss, cpu) {
   const perSec = Math.round(stored / elapsed);
+  const perCpu = perCpuSecond(stored, cpu);
   results.loggen[peer] = {
     seconds,
     sent: sent.sent,
@@ -279,12 +309,15 @@ function report(peer, seconds, sent, stored, elapsed, rss) {
     stored,
     elapsed,
     recordsPerSec: perSec,
+    cpuSeconds: cpu,
+    recordsPerCpuSecond: perCpu,
     peakRssBytes: rss,
     loggen: sent.output,
   };
   console.log(
     `loggen -> ${peer}: ${stored} of ${sent.sent ?? '?'} sent stored in ${elapsed.toFixed(2)} s` +
-      ` = ${perSec}/s (loggen sent at ${sent.sendRate ?? '?'}/s), peak RSS ${mb(rss)}`,
+      ` = ${perSec}/s (loggen sent at ${sent.sendRate ?? '?'}/s), ${perCpu}/CPU-s,` +
+      ` peak RSS ${mb(rss)}`,
   );
 }
 
@@ -350,7 +383,11 @@ if (!existsSync(cli)) {
 }
 // The machine is shared: the load average at start and end says how much to trust the figures.
 results.machine = { cpus: cpus().length, loadAverageStart: loadavg() };
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const clients of [1, 10, 100]) await benchNdjson(clients);
 await benchNdjson(10, 'records');
 const ng = syslogNg();
@@ -363,13 +400,25 @@ if (ng) {
   if (a && b) {
     results.loggen.ratioSluiceToSyslogNg = a / b;
     console.log(`ratio sluice / syslog-ng (loggen): ${(a / b).toFixed(2)}`);
+    const ac = results.loggen.sluice.recordsPerCpuSecond;
+    const bc = results.loggen.syslogNg.recordsPerCpuSecond;
+    if (ac && bc) {
+      // On a shared machine the per-CPU-second ratio is the steadier one: it does not depend
+      // on how much of the two cores the other tenants left to each run.
+      results.loggen.ratioPerCpuSecond = ac / bc;
+      console.log(`ratio sluice / syslog-ng per CPU-second: ${(ac / bc).toFixed(2)}`);
+    }
   }
 } else {
   results.loggen = { skipped: 'syslog-ng-core could not be downloaded and unpacked' };
 }
 await benchIdle();
 results.machine.loadAverageEnd = loadavg();
-console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(root, 'bench', 'results', 'serve.json'),

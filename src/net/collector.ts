@@ -50,7 +50,7 @@ export interface CollectorOptions {
   summaryIntervalMs?: number;
   /** Records of one client waiting for the store before its socket is paused. */
   maxPendingRecords?: number;
-  /** Records gathered from all clients into one store append at most (default 8192). */
+  /** Records gathered from all clients into one store append at most (default 2048). */
   maxBatchRecords?: number;
   /** Window of the top-talker gauges (default 10 s). */
   topTalkerWindowMs?: number;

@@ -141,7 +141,9 @@ export class RecordBatcher {
     private readonly queue: StoreQueue,
     options: RecordBatcherOptions = {},
   ) {
-    this.maxBatchRecords = options.maxBatchRecords ?? 8192;
+    // Measured under loggen: batches of 8192 kept so many decoded records alive across
+    // young-generation collections that GC took about 3 us per record; at 2048 about 1 us.
+    this.maxBatchRecords = options.maxBatchRecords ?? 2048;
   }
 
   /**
