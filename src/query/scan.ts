@@ -4,7 +4,7 @@
 
 import { LiteralSearch } from './literal.js';
 import type { Prefilter } from './prefilter.js';
-import { isSimpleJsonBlock, jsonLevelCandidates } from './probe/json-level.js';
+import { jsonLevelLineStarts } from './probe/json-level.js';
 import { rawAccessLine, readRawAccess, type RawAccessLine } from './probe/access-raw.js';
 
 const NL = 10;
@@ -39,9 +39,7 @@ export function scanBlock(
   if (pre.literal !== undefined) return scanLiteral(sub, pre, handle);
   if (access !== undefined) return scanAccess(sub, pre, handle, access);
   if (pre.jsonLevel !== undefined && sub[0] === 123) {
-    const text = sub.toString('latin1');
-    if (isSimpleJsonBlock(text))
-      return scanStarts(sub, text, jsonLevelCandidates(text, pre.jsonLevel.min), pre, handle);
+    return scanStarts(sub, jsonLevelLineStarts(sub, pre.jsonLevel.min), pre, handle);
   }
   if (pre.candidates !== undefined) return scanRegex(sub, pre, handle);
   return scanAll(sub, pre, handle);
@@ -109,17 +107,11 @@ function visit(sub: Buffer, s: number, e: number, pre: Prefilter, handle: LineHa
   return handle(sub.toString('utf8', s, e), false);
 }
 
-/** Visits the lines starting at the given offsets (ascending) of a block and its latin1 text. */
-function scanStarts(
-  sub: Buffer,
-  text: string,
-  starts: number[],
-  pre: Prefilter,
-  handle: LineHandler,
-): boolean {
+/** Visits the lines starting at the given offsets (ascending) of a block. */
+function scanStarts(sub: Buffer, starts: number[], pre: Prefilter, handle: LineHandler): boolean {
   for (const s of starts) {
-    let e = text.indexOf('\n', s);
-    if (e < 0) e = text.length;
+    let e = sub.indexOf(NL, s);
+    if (e < 0) e = sub.length;
     if (!visit(sub, s, e, pre, handle)) return false;
   }
   return true;
