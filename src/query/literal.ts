@@ -5,7 +5,9 @@
 // memchr, which skips the many bytes between candidates at memory speed; each candidate is
 // then compared with the whole literal.
 
-/** The shortest needle Node searches with Boyer-Moore; shorter ones stay a memchr loop. */
+import { sameBytes } from './probe/bytes.js';
+
+/** Needle length: below Node's Boyer-Moore minimum (8 bytes), so the search stays memchr. */
 const LINEAR_NEEDLE_BYTES = 6;
 /** A rare byte more frequent than this (per byte of input) is no better than indexOf(lit). */
 const MAX_RARE_FREQUENCY = 1 / 64;
@@ -48,11 +50,6 @@ export class LiteralSearch {
     }
     return -1;
   }
-}
-
-function sameBytes(buf: Buffer, s: number, lit: Buffer, len: number): boolean {
-  for (let k = 0; k < len; k++) if (buf[s + k] !== lit[k]) return false;
-  return true;
 }
 
 /**

@@ -3,12 +3,10 @@
 // is searched as one latin1 string; otherwise every line is visited, decoded once per block.
 
 import { LiteralSearch } from './literal.js';
+import { BACKSLASH, CR, NL } from './probe/bytes.js';
 import type { Prefilter } from './prefilter.js';
 import { jsonLevelLineStarts } from './probe/json-level.js';
 import { rawAccessLine, readRawAccess, type RawAccessLine } from './probe/access-raw.js';
-
-const NL = 10;
-const BACKSLASH = 0x5c;
 
 /** Receives a candidate line as text; `sure` means the -v literal test already decided it. */
 export type LineHandler = (line: string, sure: boolean) => boolean;
@@ -83,7 +81,7 @@ function scanAccess(
   while (s < end) {
     let e = sub.indexOf(NL, s);
     if (e < 0) e = end;
-    const le = e > s && sub[e - 1] === 13 ? e - 1 : e;
+    const le = e > s && sub[e - 1] === CR ? e - 1 : e;
     if (le > s) {
       let verdict = RAW_VISIT;
       if (nextEsc >= e && readRawAccess(sub, s, le, facts)) verdict = access(sub, s, le, facts);

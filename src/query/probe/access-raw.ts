@@ -7,6 +7,7 @@
 // would read the same way is left undecided, and the caller then takes the line the slow way.
 
 import { readApacheTime } from '../../parse/time.js';
+import { BRACKET_CLOSE, BRACKET_OPEN, DASH, QUESTION, QUOTE, SLASH, SPACE, TAB } from './bytes.js';
 
 /** What readRawAccess found on one line; offsets are into the buffer. */
 export interface RawAccessLine {
@@ -21,13 +22,6 @@ export interface RawAccessLine {
 
 /** How far into the line the parser looks for the time (findTime). */
 const TIME_SEARCH_BYTES = 512;
-const SPACE = 32;
-const QUOTE = 34;
-const DASH = 45;
-const SLASH = 47;
-const BRACKET_OPEN = 91;
-const BRACKET_CLOSE = 93;
-const QUESTION = 63;
 
 /** A fresh holder for readRawAccess (reused line after line). */
 export function rawAccessLine(): RawAccessLine {
@@ -42,7 +36,7 @@ export function rawAccessLine(): RawAccessLine {
 function accessFirst(buf: Buffer, s: number): boolean {
   const c = buf[s];
   if (c >= 48 && c <= 57) return true;
-  if (c === 60 || c === 123 || c === 91 || c === SPACE || c === 9) return false;
+  if (c === 60 || c === 123 || c === 91 || c === SPACE || c === TAB) return false;
   const upper = c >= 65 && c <= 90;
   if (upper && isLower(buf[s + 1]) && isLower(buf[s + 2]) && buf[s + 3] === SPACE) return false;
   return true;

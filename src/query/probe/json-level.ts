@@ -7,6 +7,18 @@
 
 import { LEVEL_RANK, type Level } from '../../record/record.js';
 import { levelFromNumber, levelFromValue, levelFromWord } from '../../parse/level.js';
+import {
+  BACKSLASH,
+  BRACE_CLOSE,
+  BRACE_OPEN,
+  COLON,
+  CR,
+  NL,
+  QUOTE,
+  SPACE,
+  TAB,
+  sameBytes,
+} from './bytes.js';
 
 const wordRanks = new Map<string, number>();
 
@@ -50,14 +62,6 @@ export function jsonLevelLineStarts(buf: Buffer, min: Level): number[] {
   return starts;
 }
 
-const NL = 10;
-const CR = 13;
-const SPACE = 32;
-const QUOTE = 34;
-const COLON = 58;
-const BACKSLASH = 92;
-const BRACE_OPEN = 123;
-const BRACE_CLOSE = 125;
 /**
  * Bytes that may stand outside strings in JSON: a line with any other (a stray word) is not
  * valid JSON, so the parser reads it as text, where words set the level.
@@ -86,13 +90,13 @@ function lineLevelRank(buf: Buffer, s: number, e: number): number | undefined {
     while (ke < e && buf[ke] !== QUOTE) ke++;
     if (ke >= e) return undefined;
     let v = ke + 1;
-    while (buf[v] === SPACE || buf[v] === 9) v++;
+    while (buf[v] === SPACE || buf[v] === TAB) v++;
     if (buf[v] !== COLON || v >= e) {
       i = ke + 1;
       continue;
     }
     v++;
-    while (buf[v] === SPACE || buf[v] === 9) v++;
+    while (buf[v] === SPACE || buf[v] === TAB) v++;
     const kind = levelKeyKind(buf, ks, ke);
     if (kind === OTHER_KEY || (kind === LEVEL_KEY && seen)) return undefined;
     if (kind === LEVEL_KEY) {
@@ -129,11 +133,6 @@ function levelKeyKind(buf: Buffer, s: number, e: number): number {
   if (len === 5 && sameBytes(buf, s, LEVEL_BYTES)) return LEVEL_KEY;
   for (const k of OTHER_KEYS) if (k.length === len && sameBytes(buf, s, k)) return OTHER_KEY;
   return NOT_LEVEL_KEY;
-}
-
-function sameBytes(buf: Buffer, s: number, word: Buffer): boolean {
-  for (let k = 0; k < word.length; k++) if (buf[s + k] !== word[k]) return false;
-  return true;
 }
 
 /** Level words met so far, as bytes, with their rank (a handful in any real log). */
