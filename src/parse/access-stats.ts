@@ -5,7 +5,7 @@
 // test/parse/stats.test.ts checks that both paths give identical statistics.
 
 import { closingQuote } from './build.js';
-import { findTime, readNumberField } from './access.js';
+import { findTime, isHttpSlash, numberFieldEnd, numberFieldValue, spaceBefore } from './access.js';
 import { readApacheTime } from './time.js';
 
 export interface AccessFacts {
@@ -31,13 +31,12 @@ function isMethodAt(line: string, from: number, to: number): boolean {
 function pathOf(line: string, start: number, end: number): string | undefined {
   const sp1 = line.indexOf(' ', start);
   if (sp1 < 0 || sp1 >= end || sp1 === start || !isMethodAt(line, start, sp1)) return undefined;
-  const sp2 = line.lastIndexOf(' ', end - 1);
-  let targetEnd: number;
-  if (sp2 > sp1 && line.startsWith('HTTP/', sp2 + 1)) targetEnd = sp2;
-  else {
-    const sp = line.indexOf(' ', sp1 + 1);
-    if (sp >= 0 && sp < end) return undefined;
-    targetEnd = end;
+  const sp2 = spaceBefore(line, end - 1, sp1);
+  let targetEnd = end;
+  if (sp2 > sp1) {
+    // A second space must start the protocol; else this is not a request line.
+    if (!isHttpSlash(line, sp2 + 1)) return undefined;
+    targetEnd = sp2;
   }
   if (targetEnd <= sp1 + 1) return undefined;
   const qm = line.indexOf('?', sp1 + 1);
@@ -50,8 +49,8 @@ export function scanAccess(line: string, out: AccessFacts): boolean {
   if (b < 5) return false;
   const sp = line.indexOf(' ');
   // `client ident user [`: exactly two spaces between client and time, else decline.
-  const e1 = line.lastIndexOf(' ', b - 2);
-  const e2 = e1 > 0 ? line.lastIndexOf(' ', e1 - 1) : -1;
+  const e1 = spaceBefore(line, b - 2, -1);
+  const e2 = e1 > 0 ? spaceBefore(line, e1 - 1, -1) : -1;
   if (e2 <= 0 || sp !== e2) return false;
   const t = readApacheTime(line, b + 1);
   if (Number.isNaN(t)) return false;
@@ -64,11 +63,11 @@ export function scanAccess(line: string, out: AccessFacts): boolean {
   const rqStart = i + 2;
   i = rq + 1;
   if (line.charCodeAt(i) !== 32) return false;
-  const status = readNumberField(line, i + 1);
-  if (!status || line.charCodeAt(status[1]) !== 32) return false;
-  const bytes = readNumberField(line, status[1] + 1);
-  if (!bytes) return false;
-  i = bytes[1];
+  const statusEnd = numberFieldEnd(line, i + 1);
+  if (statusEnd < 0 || line.charCodeAt(statusEnd) !== 32) return false;
+  const bytesEnd = numberFieldEnd(line, statusEnd + 1);
+  if (bytesEnd < 0) return false;
+  i = bytesEnd;
   let combined = false;
   if (line.charCodeAt(i) === 32 && line.charCodeAt(i + 1) === 34) {
     const rf = closingQuote(line, i + 2);
@@ -83,7 +82,7 @@ export function scanAccess(line: string, out: AccessFacts): boolean {
   }
   out.combined = combined;
   out.epochMs = t;
-  out.status = status[0];
+  out.status = numberFieldValue(line, rq + 2, statusEnd);
   out.clientIp = line.slice(0, sp);
   const empty = rq === rqStart || (rq === rqStart + 1 && line.charCodeAt(rqStart) === 45);
   out.path = empty ? undefined : pathOf(line, rqStart, rq);

@@ -120,7 +120,7 @@ function splitRequestAt(line: string, start: number, end: number, http: HttpFiel
 }
 
 /** `HTTP/` at `at` (five comparisons are cheaper than a startsWith call). */
-function isHttpSlash(line: string, at: number): boolean {
+export function isHttpSlash(line: string, at: number): boolean {
   return (
     line.charCodeAt(at) === 72 &&
     line.charCodeAt(at + 1) === 84 &&
@@ -134,7 +134,7 @@ function isHttpSlash(line: string, at: number): boolean {
  * The last space at or before `from` and after `floor`, else `floor` (the distances are short:
  * `%l %u` are mostly `-`, protocols a few letters; a walk beats a lastIndexOf call).
  */
-function spaceBefore(line: string, from: number, floor: number): number {
+export function spaceBefore(line: string, from: number, floor: number): number {
   for (let i = from; i > floor; i--) if (line.charCodeAt(i) === 32) return i;
   return floor;
 }
