@@ -64,7 +64,10 @@ export class StoreQueue {
     }
     const n = records.length;
     this.pendingRecords += n;
-    return this.track(n, this.sink.append(records, options));
+    return this.track(
+      n,
+      settle(() => this.sink.append(records, options)),
+    );
   }
 
   /**
@@ -78,7 +81,9 @@ export class StoreQueue {
     const n = records.length;
     this.pendingRecords += n;
     const sink = this.sink;
-    const done = sink.appendEncoded ? sink.appendEncoded(records, lines) : sink.append(records);
+    const done = settle(() =>
+      sink.appendEncoded ? sink.appendEncoded(records, lines) : sink.append(records),
+    );
     return this.track(n, done);
   }
 
@@ -108,6 +113,15 @@ export class StoreQueue {
   /** Resolves once every append made so far has settled. */
   async flush(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+}
+
+/** The promise of a sink call; a sink that throws (a redaction bug, say) rejects it instead. */
+function settle(call: () => Promise<AppendResult>): Promise<AppendResult> {
+  try {
+    return call();
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

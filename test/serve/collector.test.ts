@@ -107,3 +107,22 @@ test('serve - NDJSON lines that already are records are stored as sent, others e
     await collector.close({ timeoutMs: 2000 });
   }
 });
+
+test('serve - a sink that throws closes its clients, not the collector', async () => {
+  class ThrowingSink extends MemorySink {
+    override append(): Promise<never> {
+      throw new TypeError('sink bug');
+    }
+  }
+  const { collector, port } = await startCollector({}, new ThrowingSink());
+  try {
+    const socket = await connectTo(port);
+    socket.write('{"msg":"one"}\n');
+    await endAndWait(socket); // the collector hangs up on it
+    await until(() => !collector.healthy(), 5000, 'unhealthy after the store error');
+    const other = await connectTo(port); // still accepting
+    other.destroy();
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
