@@ -14,7 +14,7 @@ import {
   statSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -206,7 +206,10 @@ async function main() {
   const mixedBytes = statSync(mixed).size;
   console.log(`combined: ${accessLines} lines; mixed: ${mixedLines} lines; sluice: ${CLI}`);
   const node = process.execPath;
-  const results = { scale: SCALE, cli: CLI, files: {}, figures: {}, ratios: {} };
+  // The machine's load changes wall-clock figures a lot; lines per CPU-second much less.
+  const loadBefore = loadavg().map((x) => +x.toFixed(2));
+  console.log(`load average at start: ${loadBefore.join(' ')}`);
+  const results = { scale: SCALE, cli: CLI, load_average: {}, files: {}, figures: {}, ratios: {} };
   results.files = {
     combined: { bytes: accessBytes, lines: accessLines },
     mixed: { bytes: mixedBytes, lines: mixedLines },
@@ -274,6 +277,8 @@ async function main() {
   results.ratios.stats_vs_lnav_cpu = cpuRatio('parse_stats', 'lnav_sql_5xx');
   results.ratios.ndjson_vs_lnav_cpu = cpuRatio('parse_ndjson', 'lnav_sql_5xx');
   for (const [k, v] of Object.entries(results.ratios)) console.log(`ratio ${k.padEnd(22)} ${v}`);
+  results.load_average = { start: loadBefore, end: loadavg().map((x) => +x.toFixed(2)) };
+  console.log(`load average at end: ${results.load_average.end.join(' ')}`);
   mkdirSync(join(here, 'results'), { recursive: true });
   await writeFile(join(here, 'results', 'parse.json'), JSON.stringify(results, null, 2) + '\n');
   console.log('wrote bench/results/parse.json');

@@ -42,23 +42,27 @@ class Output {
   readonly records: RecordBytesWriter;
 
   constructor(private readonly stream: NodeJS.WritableStream) {
-    this.records = new RecordBytesWriter((chunk) => this.write(chunk));
+    this.records = new RecordBytesWriter((chunk) => this.writeRecords(chunk));
   }
 
   /** Text after the records written so far (the --stats report). */
   text(s: string): void {
     const pending = this.records.take();
-    if (pending !== undefined) this.write(pending);
-    this.write(s);
+    if (pending !== undefined) this.writeRecords(pending);
+    this.blocked = !this.stream.write(s) || this.blocked;
   }
 
-  private write(chunk: Buffer | string): void {
-    this.blocked = !this.stream.write(chunk) || this.blocked;
+  /** Writes encoded records; the Buffer goes back to the writer once the stream is done. */
+  private writeRecords(chunk: Buffer): void {
+    const ok = this.stream.write(chunk, (err) => {
+      if (!err) this.records.recycle(chunk);
+    });
+    this.blocked = !ok || this.blocked;
   }
 
   async drain(): Promise<void> {
     const pending = this.records.take();
-    if (pending !== undefined) this.write(pending);
+    if (pending !== undefined) this.writeRecords(pending);
     if (this.blocked) {
       this.blocked = false;
       await new Promise<void>((resolve) => {
