@@ -144,16 +144,36 @@ function scanRegex(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
   return true;
 }
 
+/**
+ * Visits every line, each decoded on its own: decoding the whole block into one string made a
+ * large-object allocation per block that only a full collection frees, and RSS grew with it.
+ */
 function scanAll(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
-  const text = sub.toString('utf8');
-  const inv = pre.invertLiteral?.toString('utf8');
+  const inv = pre.invertLiteral;
+  const end = sub.length;
+  // Next literal hit and next backslash (the literal holds no newline, so a hit is in one line).
+  let nextInv = end;
+  let nextEsc = end;
+  if (inv !== undefined) {
+    nextInv = sub.indexOf(inv, 0);
+    if (nextInv < 0) nextInv = end;
+    nextEsc = sub.indexOf(BACKSLASH, 0);
+    if (nextEsc < 0) nextEsc = end;
+  }
   let s = 0;
-  while (s < text.length) {
-    let e = text.indexOf('\n', s);
-    if (e < 0) e = text.length;
-    const line = text.slice(s, e);
-    const sure = inv !== undefined && !line.includes(inv) && !line.includes('\\');
-    if (!handle(line, sure)) return false;
+  while (s < end) {
+    let e = sub.indexOf(NL, s);
+    if (e < 0) e = end;
+    if (inv !== undefined && nextInv < s) {
+      nextInv = sub.indexOf(inv, s);
+      if (nextInv < 0) nextInv = end;
+    }
+    if (inv !== undefined && nextEsc < s) {
+      nextEsc = sub.indexOf(BACKSLASH, s);
+      if (nextEsc < 0) nextEsc = end;
+    }
+    const sure = inv !== undefined && nextInv >= e && nextEsc >= e;
+    if (!handle(sub.toString('utf8', s, e), sure)) return false;
     s = e + 1;
   }
   return true;
