@@ -4,6 +4,7 @@ export * from './record/record.js';
 export * from './record/batch.js';
 export * from './errors.js';
 export * from './record/json.js';
+export * from './record/json-bytes.js';
 export * from './parse/index.js';
 export * from './framing/newline.js';
 export * from './sources/input.js';
