@@ -5,6 +5,7 @@ import { Duplex } from 'node:stream';
 import { registerProtocol } from '../../src/framing/detect.js';
 import { metricValue } from '../../src/telemetry/metrics.js';
 import { RateLimiter } from '../../src/transforms/rate-limit.js';
+import { SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { MemorySink, connectTo, endAndWait, startCollector, until } from './helpers.js';
 
 function ndjson(tag: string, from: number, count: number, level = 'info'): string {
@@ -203,6 +204,27 @@ test('serve - top talkers: the busiest client addresses are exported, with their
       client: window[0].address,
     });
     assert.equal(perSec, window[0].records / 0.5);
+  } finally {
+    await collector.close({ timeoutMs: 2000 });
+  }
+});
+
+test('serve - a reload keeps the buckets of open clients', async () => {
+  const settings = {
+    rate: { ratePerSec: 10, burst: 100 },
+    rateAction: 'drop' as const,
+  };
+  const { collector, sink, port } = await startCollector(settings);
+  try {
+    const c = await connectTo(port, '127.0.0.8');
+    await write(c, ndjson('before', 0, 100));
+    await until(() => countOf(sink, 'before') === 100, 5000, 'the burst');
+    collector.reload({ ...SERVE_DEFAULTS, ...settings });
+    await write(c, ndjson('after', 0, 100));
+    await endAndWait(c);
+    await new Promise((r) => setTimeout(r, 200));
+    // A fresh bucket would have let another 100 through; the kept one has earned ~10/s since.
+    assert.ok(countOf(sink, 'after') < 50, `${countOf(sink, 'after')} passed after the reload`);
   } finally {
     await collector.close({ timeoutMs: 2000 });
   }
