@@ -21,10 +21,14 @@ export function runAction<A extends unknown[]>(command: string, action: Action<A
   };
 }
 
-/** Lets `sluice ... | head` end quietly: a closed stdout is not an error. */
+/**
+ * Lets `sluice ... | head` end quietly: a closed stdout is not an error. Any other write
+ * failure (a full disk behind a redirection, say) ends the command with one line and exit 2.
+ */
 export function quietOnBrokenPipe(): void {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    process.stderr.write(`sluice: cannot write to standard output: ${err.message}\n`);
+    process.exit(2);
   });
 }

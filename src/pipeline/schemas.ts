@@ -8,7 +8,10 @@ export type StageKind = 'source' | 'transform' | 'sink';
 
 const duration = z.union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d|w)?$/), z.number().min(0)]);
 const size = z.union([z.string().regex(/^\d+(\.\d+)?\s*[a-zA-Z]*$/), z.number().int().min(0)]);
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT');
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be 0 to 65535');
 const strings = z.union([z.string(), z.array(z.string()).min(1)]);
 const level = z.enum(['trace', 'debug', 'info', 'notice', 'warn', 'error', 'critical']);
 const formatName = z.enum([

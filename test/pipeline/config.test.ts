@@ -85,3 +85,13 @@ for (const [what, text, expected] of BROKEN) {
     assert.throws(() => parsePipelineConfig(text, 'p.yaml'), expected);
   });
 }
+
+test('pipeline config - a port past 65535 is refused by --check, not only by run', () => {
+  const text =
+    'sources:\n  t:\n    type: tcp\n    listen: 127.0.0.1:99999\n' +
+    'sinks:\n  o:\n    type: stdout\n    inputs: [t]\n';
+  assert.throws(
+    () => parsePipelineConfig(text, 'p.yaml'),
+    /p\.yaml:4:5: .*port must be 0 to 65535/,
+  );
+});
