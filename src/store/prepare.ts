@@ -5,8 +5,9 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { COMPRESSED_EXT, DATA_EXT, INDEX_EXT } from './format.js';
-import { recoverSegment, type RecoveryReport } from './recovery.js';
-import { readIndex, syncDir } from './segment-index.js';
+import { componentLogger } from '../telemetry/logger.js';
+import { rebuildCompressedIndex, recoverSegment, type RecoveryReport } from './recovery.js';
+import { readIndex, syncDir, type SegmentIndex } from './segment-index.js';
 import { listSegments, type SegmentInfo } from './segments.js';
 
 export interface PreparedStore {
@@ -34,8 +35,10 @@ export async function prepareStore(dir: string, idLimit: number): Promise<Prepar
     exts.add(m[2]);
   }
   const recovery: RecoveryReport[] = [];
-  for (const [name, exts] of [...bySeq].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    await settleSegment(dir, name, exts, idLimit, recovery);
+  const sorted = [...bySeq].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (let i = 0; i < sorted.length; i++) {
+    const [name, exts] = sorted[i];
+    await settleSegment(dir, name, exts, idLimit, recovery, i === sorted.length - 1);
   }
   await syncDir(dir);
   const segments = await listSegments(dir);
@@ -54,14 +57,24 @@ async function settleSegment(
   exts: Set<string>,
   idLimit: number,
   recovery: RecoveryReport[],
+  newest: boolean,
 ): Promise<void> {
   const seg = join(dir, name + DATA_EXT);
   const sgz = join(dir, name + COMPRESSED_EXT);
-  if (!exts.has('idx')) {
-    if (exts.has('seg')) recovery.push((await recoverSegment(dir, name, idLimit)).report);
+  const idx = join(dir, name + INDEX_EXT);
+  let index: SegmentIndex | undefined;
+  let damage: string | undefined;
+  if (exts.has('idx')) {
+    try {
+      index = await readIndex(idx);
+    } catch (err) {
+      damage = (err as Error).message;
+    }
+  }
+  if (!index) {
+    await rebuildIndex(dir, name, exts, idLimit, recovery, newest ? damage : (damage ?? 'missing'));
     return;
   }
-  const index = await readIndex(join(dir, name + INDEX_EXT));
   if (index.state === 'compressed' && exts.has('sgz') && exts.has('seg')) {
     // Compression finished but the old file was not yet removed.
     await fsp.unlink(seg);
@@ -70,6 +83,44 @@ async function settleSegment(
     await fsp.unlink(sgz);
   } else if (!exts.has('seg') && !exts.has('sgz')) {
     // Retention removed the data and stopped before the index.
-    await fsp.unlink(join(dir, name + INDEX_EXT));
+    await fsp.unlink(idx);
+  }
+}
+
+/**
+ * A segment without a usable index: the newest one after a crash (recovered as usual), or a
+ * closed one whose .idx was lost or damaged (`damage` says how): rebuilt from its blocks.
+ */
+async function rebuildIndex(
+  dir: string,
+  name: string,
+  exts: Set<string>,
+  idLimit: number,
+  recovery: RecoveryReport[],
+  damage: string | undefined,
+): Promise<void> {
+  const idx = join(dir, name + INDEX_EXT);
+  const log = componentLogger('store');
+  if (exts.has('seg')) {
+    // Compression removes the .seg only after the .sgz and its index are written, so here
+    // the .seg is whole and a .sgz beside it may be half-done: the .seg is the one kept.
+    if (exts.has('sgz')) await fsp.unlink(join(dir, name + COMPRESSED_EXT));
+    const { report } = await recoverSegment(dir, name, idLimit);
+    recovery.push(report);
+    if (damage !== undefined) {
+      log.warn(
+        { dir, segment: name, index: idx, problem: damage, records: report.keptRecords },
+        'Rebuilt a missing or damaged segment index from its blocks.',
+      );
+    }
+  } else if (exts.has('sgz')) {
+    const index = await rebuildCompressedIndex(dir, name, idLimit);
+    log.warn(
+      { dir, segment: name, index: idx, problem: damage ?? 'missing', records: index.records },
+      'Rebuilt a missing or damaged segment index from its blocks.',
+    );
+  } else if (exts.has('idx')) {
+    // A damaged index with no data file left: retention stopped before removing it.
+    await fsp.unlink(idx);
   }
 }

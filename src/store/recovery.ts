@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import { componentLogger } from '../telemetry/logger.js';
 import {
+  COMPRESSED_EXT,
   DATA_EXT,
   FILE_HEADER_BYTES,
   QUARANTINE_EXT,
@@ -152,4 +153,53 @@ async function quarantine(
   }
   await syncDir(dir);
   return path;
+}
+
+/**
+ * Rebuilds the lost or damaged index of a compressed segment (`NNN.sgz`) from its blocks.
+ * The file is left as it is: it was written whole (tmp file, fsync, rename), so a block that
+ * does not check out is corruption, skipped here as readers skip it.
+ */
+export async function rebuildCompressedIndex(
+  dir: string,
+  segment: string,
+  idLimit: number,
+): Promise<SegmentIndex> {
+  const path = join(dir, segment + COMPRESSED_EXT);
+  const fh = await fsp.open(path, 'r');
+  try {
+    const st = await fh.stat();
+    const header = await readFileHeader(fh);
+    if (!header.ok) {
+      throw new StoreError(`${path}: ${header.problem}; cannot rebuild its index.`);
+    }
+    const stats = new SegmentStats(idLimit, fileHeader(header.flags));
+    let from = FILE_HEADER_BYTES;
+    for (;;) {
+      const scan = scanBlocks(fh, from, st.size);
+      let r = await scan.next();
+      while (!r.done) {
+        stats.addBlock(r.value.offset, r.value, r.value.crc);
+        countBlockRecords(stats, r.value);
+        r = await scan.next();
+      }
+      if (r.value.reason !== 'corrupt') break;
+      const next = await findNextBlock(fh, r.value.offset, st.size);
+      if (next < 0) break;
+      from = next;
+    }
+    const index = stats.toIndex({
+      segment,
+      file: segment + COMPRESSED_EXT,
+      state: 'compressed',
+      compression: 'gzip',
+      createdAt: Math.round(st.birthtimeMs || st.mtimeMs),
+      closedAt: Math.round(st.mtimeMs),
+      storedBytes: st.size,
+    });
+    await writeIndex(dir, index);
+    return index;
+  } finally {
+    await fh.close();
+  }
 }

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
-import { DATA_EXT, INDEX_EXT } from './format.js';
+import { COMPRESSED_EXT, DATA_EXT, INDEX_EXT } from './format.js';
 import { lockHolder } from './lock.js';
 import { readIndex, type SegmentIndex } from './segment-index.js';
 
@@ -13,14 +13,17 @@ export type SegmentState = 'active' | 'closed' | 'compressed' | 'unindexed';
 export interface SegmentInfo {
   seq: number;
   name: string;
-  /** active: being written; closed / compressed: indexed; unindexed: awaiting recovery. */
+  /**
+   * active: being written; closed / compressed: indexed; unindexed: no usable index (a crash,
+   * or a lost or damaged .idx): readers scan its blocks and the next writer rebuilds it.
+   */
   state: SegmentState;
   /** The data file (.seg or .sgz). */
   path: string;
   index?: SegmentIndex;
   /** Size of the data file in bytes. */
   sizeBytes: number;
-  /** Why the index could not be read, when it exists and is damaged. */
+  /** Why the index is missing or could not be read (unset for the active segment). */
   indexProblem?: string;
 }
 
@@ -66,23 +69,35 @@ export async function listSegments(dir: string): Promise<SegmentInfo[]> {
     lockHolder(dir),
     mapLimited([...seqs].sort(), LIST_CONCURRENCY, (name) => describe(dir, name)),
   ]);
-  const out = infos.filter((info): info is SegmentInfo => info !== undefined);
+  const out = infos.filter(
+    (info): info is SegmentInfo & { indexMissing?: boolean } => info !== undefined,
+  );
   const last = out[out.length - 1];
-  if (last && last.state === 'unindexed' && writerPid !== undefined) last.state = 'active';
+  if (last && last.state === 'unindexed' && writerPid !== undefined && last.indexMissing) {
+    last.state = 'active';
+    delete last.indexProblem;
+  }
+  for (const info of out) delete info.indexMissing;
   return out;
 }
 
-async function describe(dir: string, name: string): Promise<SegmentInfo | undefined> {
+async function describe(
+  dir: string,
+  name: string,
+): Promise<(SegmentInfo & { indexMissing?: boolean }) | undefined> {
   const seq = Number(name);
   // Compression may swap the data file while we look: then the index is read again.
   for (let attempt = 0; attempt < 3; attempt++) {
     let index: SegmentIndex | undefined;
     let indexProblem: string | undefined;
+    let indexMissing = false;
+    const idxPath = join(dir, name + INDEX_EXT);
     try {
-      index = await readIndex(join(dir, name + INDEX_EXT));
+      index = await readIndex(idxPath);
     } catch (err) {
       const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-      if (code !== 'ENOENT') indexProblem = (err as Error).message;
+      indexMissing = code === 'ENOENT';
+      indexProblem = indexMissing ? `${idxPath}: index is missing` : (err as Error).message;
     }
     if (index) {
       const path = join(dir, index.file);
@@ -90,9 +105,23 @@ async function describe(dir: string, name: string): Promise<SegmentInfo | undefi
       if (st) return { seq, name, state: index.state, path, index, sizeBytes: st.size };
       continue;
     }
-    const path = join(dir, name + DATA_EXT);
-    const st = await fsp.stat(path).catch(() => undefined);
-    if (st) return { seq, name, state: 'unindexed', path, sizeBytes: st.size, indexProblem };
+    // No usable index: the data file is still listed (never silently dropped) and read by
+    // scanning its blocks. A .seg wins over a .sgz: beside it, the .sgz may be half-written.
+    for (const ext of [DATA_EXT, COMPRESSED_EXT]) {
+      const path = join(dir, name + ext);
+      const st = await fsp.stat(path).catch(() => undefined);
+      if (st) {
+        return {
+          seq,
+          name,
+          state: 'unindexed',
+          path,
+          sizeBytes: st.size,
+          indexProblem,
+          indexMissing,
+        };
+      }
+    }
   }
   return undefined;
 }

@@ -86,6 +86,27 @@ test('store cli - verify exits 1 naming the corrupted segment and offset', async
   }
 });
 
+test('store cli - a lost index fails verify and ls shows the segment unindexed', async () => {
+  const tmp = tempDir();
+  try {
+    const dir = join(tmp.path, 's');
+    await runCli(['store', 'append', '--dir', dir], { input: NDJSON });
+    await fsp.rm(join(dir, '000000000001.idx'));
+    const r = await runCli(['store', 'verify', '--dir', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /000000000001\.idx: index is missing/);
+    const ls = JSON.parse((await runCli(['store', 'ls', '--dir', dir, '--output', 'json'])).stdout);
+    assert.deepEqual(
+      ls.map((s: { state: string }) => s.state),
+      ['unindexed'],
+    );
+    const cat = await runCli(['store', 'cat', '--dir', dir]);
+    assert.equal(cat.stdout.trim().split('\n').length, NDJSON.trim().split('\n').length);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
 test('store cli - a second writer is refused naming the process that holds the lock', async () => {
   const tmp = tempDir();
   try {

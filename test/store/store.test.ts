@@ -335,3 +335,61 @@ test('store - a reader follows a writer across rotation', async () => {
     assert.deepEqual(got, range(0, 500));
   });
 });
+
+/** A store of three closed segments of 50 records each (and nothing active). */
+async function threeSegments(dir: string, compression: 'gzip' | 'none'): Promise<void> {
+  const w = await openStoreWriter(dir, { ...FAST, compression });
+  for (let i = 0; i < 3; i++) {
+    await w.append(records(i * 50, 50));
+    await w.rotate();
+  }
+  await w.close();
+}
+
+for (const compression of ['gzip', 'none'] as const) {
+  test(`store - a lost or damaged index (${compression}) hides no records and fails verify`, async () => {
+    await withStore({}, async (dir) => {
+      await threeSegments(dir, compression);
+      const [first, second] = await listSegments(dir);
+      await fsp.rm(join(dir, `${second.name}.idx`));
+      await fsp.writeFile(join(dir, `${first.name}.idx`), 'garbage');
+      const listed = await listSegments(dir);
+      assert.deepEqual(
+        listed.map((s) => s.state),
+        ['unindexed', 'unindexed', compression === 'gzip' ? 'compressed' : 'closed'],
+      );
+      assert.deepEqual(seqs(await readAll(dir)), range(0, 150));
+      assert.deepEqual(seqs(await readAll(dir, { order: 'storage' })), range(0, 150));
+      const report = await verifyStore(dir);
+      assert.equal(report.records, 150);
+      const files = report.problems.map((p) => p.problem);
+      assert.equal(files.length, 2, JSON.stringify(report.problems));
+      assert.match(files[0], new RegExp(`${first.name}\\.idx: index is not valid JSON`));
+      assert.match(files[1], new RegExp(`${second.name}\\.idx: index is missing`));
+    });
+  });
+
+  test(`store - a writer rebuilds lost and damaged indexes (${compression}) on open`, async () => {
+    await withStore({}, async (dir) => {
+      await threeSegments(dir, compression);
+      const before = await listSegments(dir);
+      await fsp.rm(join(dir, `${before[1].name}.idx`));
+      await fsp.writeFile(join(dir, `${before[0].name}.idx`), 'garbage');
+      const w = await openStoreWriter(dir, { ...FAST, compression });
+      await w.append(records(150, 5));
+      await w.close();
+      const after = await listSegments(dir);
+      assert.equal(after.length, 4);
+      for (let i = 0; i < 3; i++) {
+        assert.equal(after[i].state, before[i].state);
+        assert.equal(after[i].path, before[i].path);
+        assert.deepEqual(
+          { ...after[i].index, closedAt: 0, createdAt: 0 },
+          { ...before[i].index, closedAt: 0, createdAt: 0 },
+        );
+      }
+      assert.deepEqual((await verifyStore(dir)).problems, []);
+      assert.deepEqual(seqs(await readAll(dir)), range(0, 155));
+    });
+  });
+}
