@@ -5,7 +5,7 @@
 // steady stream of appends does not allocate (and make V8 collect) megabytes per batch.
 
 import { InputError } from '../errors.js';
-import { encodeRecord } from '../record/json.js';
+import { RecordBytesWriter } from '../record/json-bytes.js';
 import { isLevel, type LogRecord } from '../record/record.js';
 import { BLOCK_FLAG_SORTED, type BlockMeta } from './format.js';
 import { emptyLevels, type BatchFacts } from './segment-index.js';
@@ -84,6 +84,49 @@ export function releasePayload(payload: Buffer): void {
 const DAY_MS = 86_400_000;
 let avgLineBytes = 256;
 
+/** The payload of the block being encoded: a pooled buffer that grows as bytes come in. */
+class Payload {
+  at = 0;
+  constructor(public buf: Buffer) {}
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = takeBuffer(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    releasePayload(this.buf);
+    this.buf = bigger;
+  }
+
+  bytes(chunk: Buffer): void {
+    this.room(chunk.length);
+    this.at += chunk.copy(this.buf, this.at);
+  }
+
+  line(text: string): void {
+    this.room(text.length * 3 + 1);
+    this.at += this.buf.write(text, this.at, 'utf8');
+    this.buf[this.at++] = 10;
+  }
+}
+
+// Records are encoded by the byte writer of src/record/json-bytes.ts (byte-identical to
+// encodeRecord + LF, without a string per field or record: measured ~2.2 instead of ~2.7 us
+// per syslog record, and less garbage), whose chunks are copied into the payload as they fill.
+// encodeBatch is synchronous, so one writer and one current payload serve every call.
+let current: Payload | undefined;
+const recordBytes = new RecordBytesWriter((chunk) => {
+  (current as Payload).bytes(chunk);
+  recordBytes.recycle(chunk);
+});
+
+/** Moves what the byte writer holds into the current payload (or drops it with `keep` false). */
+function drainRecordBytes(keep = true): void {
+  const pending = recordBytes.take();
+  if (pending === undefined) return;
+  if (keep) (current as Payload).bytes(pending);
+  recordBytes.recycle(pending);
+}
+
 /**
  * `lines[i]`, when given, is records[i] already encoded as one JSON object (no newline) by a
  * caller that checked it reads back as that record (the collector's NDJSON pass-through); it is
@@ -99,52 +142,59 @@ export function encodeBatch(
   const days = new Map<string, number>();
   let minTs = Infinity;
   let maxTs = -Infinity;
-  let buf = takeBuffer(Math.ceil(records.length * avgLineBytes * 1.25) + 4096);
-  let at = 0;
+  const out = new Payload(takeBuffer(Math.ceil(records.length * avgLineBytes * 1.25) + 4096));
+  current = out;
   // Runs of one day and of one service are counted, and looked up once per run.
   let dayStart = NaN;
   let dayCount = 0;
   let service: string | undefined;
   let serviceCount = 0;
   let sorted = true;
-  for (let i = 0; i < records.length; i++) {
-    const rec = records[i];
-    const ts = typeof rec.timestamp === 'string' ? timestampMs(rec.timestamp) : NaN;
-    if (!Number.isFinite(ts)) {
-      releasePayload(buf);
-      throw new InputError(
-        `record ${i} of the batch: timestamp ${JSON.stringify(rec.timestamp)} is not a time`,
-      );
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i];
+      const ts = typeof rec.timestamp === 'string' ? timestampMs(rec.timestamp) : NaN;
+      if (!Number.isFinite(ts)) {
+        throw new InputError(
+          `record ${i} of the batch: timestamp ${JSON.stringify(rec.timestamp)} is not a time`,
+        );
+      }
+      if (ts < minTs) minTs = ts;
+      if (ts < maxTs) sorted = false;
+      else maxTs = ts;
+      const line = lines?.[i];
+      if (line === undefined) recordBytes.add(rec);
+      else {
+        drainRecordBytes();
+        out.line(line);
+      }
+      if (isLevel(rec.level)) levels[rec.level]++;
+      if (rec.service !== service) {
+        if (service !== undefined) addCount(services, service, serviceCount);
+        service = rec.service;
+        serviceCount = 0;
+      }
+      serviceCount++;
+      if (!(ts >= dayStart && ts < dayStart + DAY_MS)) {
+        if (dayCount > 0) addCount(days, utcDay(dayStart), dayCount);
+        dayStart = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+        dayCount = 0;
+      }
+      dayCount++;
     }
-    if (ts < minTs) minTs = ts;
-    if (ts < maxTs) sorted = false;
-    else maxTs = ts;
-    const line = lines?.[i] ?? encodeRecord(rec);
-    if (at + line.length * 3 + 1 > buf.length) {
-      const bigger = takeBuffer(Math.max(buf.length * 2, at + line.length * 3 + 1));
-      buf.copy(bigger, 0, 0, at);
-      releasePayload(buf);
-      buf = bigger;
-    }
-    at += buf.write(line, at, 'utf8');
-    buf[at++] = 10;
-    if (isLevel(rec.level)) levels[rec.level]++;
-    if (rec.service !== service) {
-      if (service !== undefined) addCount(services, service, serviceCount);
-      service = rec.service;
-      serviceCount = 0;
-    }
-    serviceCount++;
-    if (!(ts >= dayStart && ts < dayStart + DAY_MS)) {
-      if (dayCount > 0) addCount(days, utcDay(dayStart), dayCount);
-      dayStart = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
-      dayCount = 0;
-    }
-    dayCount++;
+    drainRecordBytes();
+  } catch (err) {
+    // Nothing of a failed batch may reach the next one's payload.
+    drainRecordBytes(false);
+    releasePayload(out.buf);
+    throw err;
+  } finally {
+    current = undefined;
   }
+  const at = out.at;
   if (dayCount > 0) addCount(days, utcDay(dayStart), dayCount);
   if (service !== undefined) addCount(services, service, serviceCount);
-  const payload = buf.subarray(0, at);
+  const payload = out.buf.subarray(0, at);
   if (records.length > 0) avgLineBytes = Math.ceil(at / records.length);
   return {
     payload,

@@ -6,6 +6,9 @@ import { ProtocolError } from '../../src/errors.js';
 import { RateLimiter, parseRate } from '../../src/transforms/rate-limit.js';
 import { createLevelFilter } from '../../src/transforms/level-filter.js';
 import { TopTalkers } from '../../src/net/top-talkers.js';
+import { encodeBatch } from '../../src/store/encode.js';
+import { encodeRecord } from '../../src/record/json.js';
+import type { LogRecord } from '../../src/record/record.js';
 
 function frames(input: Buffer, cuts: number[], max = 1024): string[] {
   const f = new OctetCountingFramer({ maxFrameBytes: max });
@@ -155,4 +158,20 @@ test('serve - rates and levels parse; bad values are named', () => {
   const r = f.filter([rec('info'), rec('warn'), rec('error')]);
   assert.equal(r.kept.length, 2);
   assert.equal(r.dropped, 1);
+});
+
+test('serve - store encoding: a failed batch leaves nothing in the next one; lines as given', () => {
+  const rec = (message: string, timestamp = '2026-03-01T08:15:02.120Z'): LogRecord => ({
+    timestamp,
+    level: 'info',
+    severity: 9,
+    message,
+    format: 'text',
+  });
+  // Long enough that the byte writer has handed chunks over before the bad record.
+  const many = Array.from({ length: 2000 }, (_, i) => rec(`m${i} ${'x'.repeat(200)}`));
+  assert.throws(() => encodeBatch([...many, rec('bad', 'yesterday')], []), /not a time/);
+  const ok = encodeBatch([rec('one'), rec('two')], [], [undefined, '{"pre":"encoded"}']);
+  assert.equal(ok.payload.toString(), encodeRecord(rec('one')) + '\n' + '{"pre":"encoded"}\n');
+  assert.equal(ok.meta.records, 2);
 });
