@@ -176,7 +176,11 @@ async function appendInput(
   };
   const send = async () => {
     if (batch.length === 0) return;
-    inFlight.push(writer.append(batch));
+    const p = writer.append(batch);
+    // Awaited in order below; until then a failure must not escape as an unhandled rejection
+    // (the first awaited one is thrown, naming the store and the problem).
+    p.catch(() => undefined);
+    inFlight.push(p);
     batch = [];
     if (inFlight.length >= MAX_IN_FLIGHT) stored += (await inFlight.shift()!).stored;
   };

@@ -229,11 +229,32 @@ export class StoreWriter extends EventEmitter {
     try {
       await this.flushQueue();
       await this.retentionRun?.catch(() => undefined);
-      await this.rotateSegment('close', false);
+      if (this.failed) await this.closeAfterFailure();
+      else await this.rotateSegment('close', false);
       await this.compressor.idle();
     } finally {
       await this.compressor.stop();
       await this.lock.release();
+    }
+  }
+
+  /**
+   * After a failed write the caller already has the error: close quietly. The file is cut back
+   * to its last whole block and indexed when the disk allows; when not, it stays unindexed and
+   * the next open recovers it (every batch reported durable is in a whole block).
+   */
+  private async closeAfterFailure(): Promise<void> {
+    const seg = this.seg;
+    try {
+      await seg.fh.truncate(seg.size);
+      await seg.fh.sync();
+      await this.rotateSegment('close', false);
+    } catch (err) {
+      await seg.fh.close().catch(() => undefined);
+      log.warn(
+        { dir: this.dir, segment: seg.name, error: (err as Error).message },
+        'Left the active segment unindexed after a failed write; the next open recovers it.',
+      );
     }
   }
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runCli, tempDir } from '../helpers.js';
 import { openStoreWriter } from '../../src/store/index.js';
 
@@ -179,6 +180,58 @@ test('store cli - cat prints two overlapping imports in time order', async () =>
     const stored = await messages(['--order', 'storage']);
     assert.deepEqual(stored.slice(0, 3), [0, 2, 4]);
   } finally {
+    tmp.cleanup();
+  }
+});
+
+test('store cli - a full disk ends append with one line and exit 2, durable records kept', async (t) => {
+  const tmp = tempDir();
+  const mnt = join(tmp.path, 'tiny');
+  await fsp.mkdir(mnt);
+  // Needs a 1 MiB tmpfs: root with CAP_SYS_ADMIN; elsewhere the library test covers close().
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', mnt]);
+  if (mount.status !== 0) {
+    tmp.cleanup();
+    t.skip('cannot mount a 1 MiB tmpfs here (needs root)');
+    return;
+  }
+  try {
+    const line = (i: number) =>
+      JSON.stringify({
+        timestamp: new Date(Date.parse('2026-03-01T10:00:00Z') + i).toISOString(),
+        level: 'info',
+        message: `event ${i} ${'x'.repeat(200)}`,
+      }) + '\n';
+    const input = join(tmp.path, 'in.ndjson');
+    await fsp.writeFile(input, Array.from({ length: 1500 }, (_, i) => line(i)).join(''));
+    const dir = join(mnt, 'st');
+    const r = await runCli([
+      'store',
+      'append',
+      '--dir',
+      dir,
+      '--compression',
+      'none',
+      '--batch-records',
+      '100',
+      input,
+      input,
+      input,
+      input,
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('sluice'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`^sluice store append: ${dir}: .*no space left on device`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal((await runCli(['store', 'verify', '--dir', dir])).code, 0);
+    const cat = await runCli(['store', 'cat', '--dir', dir]);
+    assert.ok(
+      cat.stdout.split('\n').length > 1500,
+      'the first file was stored before the disk filled',
+    );
+  } finally {
+    spawnSync('umount', [mnt]);
     tmp.cleanup();
   }
 });

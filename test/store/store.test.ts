@@ -393,3 +393,31 @@ for (const compression of ['gzip', 'none'] as const) {
     });
   });
 }
+
+test('store - after a failed write close() succeeds and every durable batch stays readable', async () => {
+  await withStore({}, async (dir) => {
+    const w = await openStoreWriter(dir, { ...FAST, compression: 'none', fsync: 'always' });
+    await w.append(records(0, 20));
+    // The disk fills up in the middle of the next write: half a block lands, then ENOSPC.
+    const fh = (w as unknown as { seg: { fh: import('node:fs/promises').FileHandle } }).seg.fh;
+    const failingWritev = async (buffers: readonly Buffer[], position?: number) => {
+      await fh.write(buffers[0], 0, 10, position ?? null);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+        code: 'ENOSPC',
+      });
+    };
+    fh.writev = failingWritev as typeof fh.writev;
+    await assert.rejects(w.append(records(20, 20)), (err: Error) => {
+      assert.ok(err instanceof StoreError);
+      assert.match(err.message, /store writer stopped after a failed write \(ENOSPC: no space/);
+      assert.ok(err.message.startsWith(dir));
+      return true;
+    });
+    await w.close();
+    assert.deepEqual((await verifyStore(dir)).problems, []);
+    assert.deepEqual(seqs(await readAll(dir)), range(0, 20));
+    // The lock is released: the store opens again.
+    const again = await openStoreWriter(dir, { ...FAST, compression: 'none' });
+    await again.close();
+  });
+});
