@@ -1,6 +1,8 @@
 // `sluice ship`: follows files (or reads standard input), parses the lines into records and
 // ships them in acknowledged, compressed batches to a collector (docs/ship.md).
 
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConfigError } from '../errors.js';
@@ -14,6 +16,7 @@ import { FORMATS, type Format } from '../record/record.js';
 import { createShipper, type Shipper, type ShipProtocol } from '../sinks/ship.js';
 import { mergeSpooledPositions } from '../sinks/spool-positions.js';
 import { createFileSource, type FileSource } from '../sources/file/index.js';
+import { FileDiscovery } from '../sources/file/discovery.js';
 import { openInput } from '../sources/input.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { parseHostPort, startTelemetryServer, type TelemetryServer } from '../telemetry/http.js';
@@ -138,6 +141,10 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
   if (inputs.includes('-') && inputs.length > 1) {
     throw new ConfigError('inputs: - (standard input) cannot be mixed with files.');
   }
+  const stdin = inputs[0] === '-';
+  // Archives are read only when an input names them: `app.log.gz` or `*.gz`.
+  const readGzip = inputs.some((p) => p.endsWith('.gz'));
+  if (!stdin) await checkInputs(inputs, Boolean(flags.once), readGzip, log);
   const shipper = buildShipper(flags);
   const redactor = redactorFromFlags(flags);
   if (redactor) {
@@ -149,24 +156,24 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
   log.info({ to: flags.to, shipper_id: shipper.shipperId, inputs }, 'Shipping.');
 
   const stateDir = flags.stateDir ?? flags.spool;
-  if (flags.spool && stateDir && inputs[0] !== '-') {
+  if (flags.spool && stateDir && !stdin) {
     // Lines the spool already holds (or delivered) are not read again under new sequences.
     await mergeSpooledPositions(stateDir, shipper.spooledPositions(), log);
   }
-  const run =
-    inputs[0] === '-'
-      ? new StdinRun(shipper, { format })
-      : new FileRun(shipper, inputs, {
-          format,
-          startAt,
-          stateDir,
-          once: Boolean(flags.once),
-          batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
-          batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
-          spooled: flags.spool !== undefined,
-          window: parsePositiveInt(flags.window, '--window'),
-          progress: flags.progress && Boolean(process.stderr.isTTY) && Boolean(flags.once),
-        });
+  const run = stdin
+    ? new StdinRun(shipper, { format })
+    : new FileRun(shipper, inputs, {
+        format,
+        startAt,
+        stateDir,
+        once: Boolean(flags.once),
+        readGzip,
+        batchSize: parsePositiveInt(flags.batchSize, '--batch-size'),
+        batchWaitMs: parseDurationMs(flags.batchWait, '--batch-wait'),
+        spooled: flags.spool !== undefined,
+        window: parsePositiveInt(flags.window, '--window'),
+        progress: flags.progress && Boolean(process.stderr.isTTY) && Boolean(flags.once),
+      });
   const status = statusMs > 0 ? setInterval(() => statusLine(shipper, run), statusMs) : undefined;
   status?.unref();
   // After a signal, acks are awaited for --drain-timeout at most; otherwise until all are in.
@@ -187,9 +194,7 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
     if (!drained && s.spoolBatches > 0) {
       log.warn(
         { batches: s.spoolBatches, spooled: Boolean(flags.spool) },
-        flags.spool
-          ? 'Exiting with batches in the spool; they are sent on the next start.'
-          : 'Exiting with unacknowledged batches; their lines are read again on the next start.',
+        exitMessage(Boolean(flags.spool), stdin),
       );
     }
     statusLine(shipper, run);
@@ -200,6 +205,63 @@ async function ship(inputs: string[], flags: ShipFlags): Promise<number> {
     process.off('SIGTERM', onSignal);
     await shipper.close();
     await telemetry?.close();
+  }
+}
+
+/** What becomes of the unacknowledged batches when ship exits before their acks. */
+function exitMessage(spooled: boolean, stdin: boolean): string {
+  if (spooled) return 'Exiting with batches in the spool; they are sent on the next start.';
+  // Standard input cannot be read again: only a disk spool keeps what it gave.
+  if (stdin) {
+    return (
+      'Exiting with unacknowledged batches from standard input; their lines are lost ' +
+      '(use --spool to keep them for the next start).'
+    );
+  }
+  return 'Exiting with unacknowledged batches; their lines are read again on the next start.';
+}
+
+const GLOB_MAGIC = /[*?[\]{}]/;
+
+/**
+ * Inputs that can never yield lines are named before anything starts: a folder always; with
+ * --once also a missing file and a glob that matches nothing (there is no end to wait for).
+ * While following, a missing file or an empty glob is a warning: the file may appear later.
+ */
+async function checkInputs(
+  inputs: string[],
+  once: boolean,
+  readGzip: boolean,
+  log: ReturnType<typeof componentLogger>,
+): Promise<void> {
+  for (const input of inputs) {
+    if (GLOB_MAGIC.test(input)) {
+      const discovery = new FileDiscovery({
+        paths: [input],
+        excludePaths: [],
+        cwd: process.cwd(),
+        readGzip,
+      });
+      if ((await discovery.scan()).length > 0) continue;
+      if (once) throw new ConfigError(`${input}: the glob matches no file.`);
+      log.warn({ glob: input }, 'The glob matches no file yet; waiting for one to appear.');
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(input);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const problem = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+      if (once) throw new ConfigError(`${input}: ${problem}.`);
+      log.warn({ file: input, problem }, 'Input file not there yet; waiting for it to appear.');
+      continue;
+    }
+    if (info.isDirectory()) {
+      throw new ConfigError(
+        `${input}: is a directory; name the files to ship, e.g. ${join(input, '*.log')}.`,
+      );
+    }
   }
 }
 
@@ -250,7 +312,7 @@ function statusLine(shipper: Shipper, run: Run): void {
     `spool ${s.spoolBatches} batches ${formatBytes(s.spoolBytes)} oldest ` +
       `${s.oldestUnackedSeconds.toFixed(1)}s`,
     `rtt p50 ${ms(s.rttP50Ms)} p99 ${ms(s.rttP99Ms)} ms`,
-    `retries ${s.retries} duplicates ${s.duplicates} dropped ${s.droppedRecords}`,
+    `reconnects ${s.reconnects} retries ${s.retries} duplicates ${s.duplicates} dropped ${s.droppedRecords}`,
   ];
   if (behind !== undefined) parts.push(`behind ${formatBytes(behind)}`);
   process.stderr.write(`sluice ship: ${parts.join(' | ')}\n`);
@@ -319,6 +381,7 @@ interface FileRunOptions {
   startAt: 'beginning' | 'end';
   stateDir?: string;
   once: boolean;
+  readGzip: boolean;
   batchSize: number;
   batchWaitMs: number;
   progress: boolean;
@@ -327,6 +390,10 @@ interface FileRunOptions {
   window: number;
 }
 
+const ONCE_CHECK_MS = 250;
+/** With --once, checks without any file taken up before giving up: 10 s. */
+const ONCE_NO_FILE_CHECKS = 40;
+
 /** Files: followed by the capture tailer; with --once, stopped when all are read. */
 class FileRun implements Run {
   stopping = false;
@@ -334,6 +401,7 @@ class FileRun implements Run {
   private readonly finished: Promise<void>;
   private onceTimer?: NodeJS.Timeout;
   private bar?: cliProgress.SingleBar;
+  private readonly log = componentLogger('ship');
 
   constructor(
     private readonly shipper: Shipper,
@@ -344,6 +412,7 @@ class FileRun implements Run {
       paths,
       startAt: options.startAt,
       stateDir: options.stateDir,
+      readGzip: options.readGzip,
       parse: { format: options.format },
       batchSize: options.batchSize,
       batchWaitMs: options.batchWaitMs,
@@ -358,6 +427,7 @@ class FileRun implements Run {
 
   private watchForEnd(): void {
     let idleChecks = 0;
+    let emptyChecks = 0;
     this.onceTimer = setInterval(() => {
       const files = this.source.metrics();
       const behind = files.reduce((n, f) => n + f.bytesBehind, 0);
@@ -365,7 +435,14 @@ class FileRun implements Run {
       idleChecks = files.length > 0 && behind === 0 ? idleChecks + 1 : 0;
       // Two quiet checks in a row: the files are read to their end.
       if (idleChecks >= 2) void this.stop();
-    }, 250);
+      // Inputs were checked, but none could be taken up (unreadable, or gone since): an
+      // archive waits for rotateWaitMs (5 s) to be quiet, so give up only well after that.
+      emptyChecks = files.length === 0 ? emptyChecks + 1 : 0;
+      if (emptyChecks >= ONCE_NO_FILE_CHECKS) {
+        this.log.warn('No input file could be read; stopping (--once).');
+        void this.stop();
+      }
+    }, ONCE_CHECK_MS);
   }
 
   private updateBar(files: Array<{ committedOffset: number; bytesBehind: number }>): void {

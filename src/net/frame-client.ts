@@ -79,6 +79,8 @@ export interface FrameClientEvents {
   disconnected: [reason: string];
   ack: [AckInfo];
   retry: [sequence: number];
+  /** A connect failed or the connection was lost: another attempt follows after `delayMs`. */
+  reconnecting: [delayMs: number, reason: string];
 }
 
 interface Slot {
@@ -320,6 +322,7 @@ export class FrameClient extends EventEmitter<FrameClientEvents> {
     if (this.stopped) return;
     this.lastError = reason;
     const delay = backoffDelayMs(this.attempt++, this.options.backoff);
+    this.emit('reconnecting', delay, reason);
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
 }

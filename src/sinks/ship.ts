@@ -61,7 +61,10 @@ export interface ShipperStatus {
   batchesSent: number;
   batchesAcked: number;
   duplicates: number;
+  /** Batches sent again after a lost connection. */
   retries: number;
+  /** Reconnect attempts scheduled: failed connects and lost connections. */
+  reconnects: number;
   rawBytes: number;
   wireBytes: number;
   droppedRecords: number;
@@ -105,7 +108,10 @@ const m = {
     'Batches the collector acknowledged as repeats it already stored.',
   ),
   retries: counter('sluice_ship_retries_total', 'Batches sent again after a lost connection.'),
-  reconnects: counter('sluice_ship_reconnects_total', 'Connections lost and re-made.'),
+  reconnects: counter(
+    'sluice_ship_reconnects_total',
+    'Reconnect attempts scheduled (failed connects and lost connections).',
+  ),
   rawBytes: counter('sluice_ship_raw_bytes_total', 'NDJSON bytes of batches, before compression.'),
   wireBytes: counter('sluice_ship_compressed_bytes_total', 'Payload bytes after compression.'),
   dropped: counter('sluice_ship_dropped_records_total', 'Records dropped, by reason.', ['reason']),
@@ -172,6 +178,7 @@ class ShipperImpl implements Shipper {
     batchesAcked: 0,
     duplicates: 0,
     retries: 0,
+    reconnects: 0,
     rawBytes: 0,
     wireBytes: 0,
     dropped: 0,
@@ -215,7 +222,9 @@ class ShipperImpl implements Shipper {
       whenFull: this.opts.whenFull,
       onDrop: (e) => this.onDrop(e),
     });
-    this.transport = ndjson ? new NdjsonTransport(options) : this.frameTransport(options);
+    this.transport = ndjson
+      ? new NdjsonTransport(options, () => this.countReconnect())
+      : this.frameTransport(options);
     this.transport.start();
     if (this.spool.corrupt.length > 0) {
       this.log.warn({ files: this.spool.corrupt }, 'Unreadable spool files moved aside.');
@@ -249,14 +258,19 @@ class ShipperImpl implements Shipper {
     });
     client.on('disconnected', (reason) => {
       m.connected.set(0);
-      m.reconnects.inc();
       this.log.warn({ reason }, 'Lost the collector; reconnecting with backoff.');
     });
+    client.on('reconnecting', () => this.countReconnect());
     client.on('retry', () => {
       this.counts.retries++;
       m.retries.inc();
     });
     return client;
+  }
+
+  private countReconnect(): void {
+    this.counts.reconnects++;
+    m.reconnects.inc();
   }
 
   write(batch: Batch): Promise<void> {
@@ -451,7 +465,10 @@ class NdjsonTransport implements Transport {
   private writing = false;
   lastError?: string;
 
-  constructor(private readonly options: ShipperOptions) {}
+  constructor(
+    private readonly options: ShipperOptions,
+    private readonly onReconnect: () => void,
+  ) {}
 
   get connected(): boolean {
     return this.socket !== undefined;
@@ -505,6 +522,7 @@ class NdjsonTransport implements Transport {
   private retryLater(reason: string): void {
     if (this.stopped) return;
     this.lastError = reason;
+    this.onReconnect();
     const ceiling = Math.min(
       this.options.backoffMaxMs ?? 30_000,
       (this.options.backoffInitialMs ?? 250) * 2 ** Math.min(this.attempt++, 30),
