@@ -76,15 +76,25 @@ async function serve(opts: ServeOptions): Promise<number> {
     framerFor,
     decoderFor: (framing, peer) => decoderFor(framing, peer, parse),
   });
-  const telemetry = metricsAt
-    ? await startTelemetryServer({
-        ...metricsAt,
-        health: () => ({ ok: collector.healthy(), ...collector.totals() }),
-      })
-    : undefined;
-  if (telemetry) log.info({ transport: 'http', ...telemetry.address }, 'Metrics listening.');
-  if (listen) await collector.listenTcp(listen.host, listen.port);
-  const tlsListener = await startServeTls(opts, collector);
+  let telemetry: Awaited<ReturnType<typeof startTelemetryServer>> | undefined;
+  let tlsListener: Awaited<ReturnType<typeof startServeTls>>;
+  try {
+    telemetry = metricsAt
+      ? await startTelemetryServer({
+          ...metricsAt,
+          health: () => ({ ok: collector.healthy(), ...collector.totals() }),
+        })
+      : undefined;
+    if (telemetry) log.info({ transport: 'http', ...telemetry.address }, 'Metrics listening.');
+    if (listen) await collector.listenTcp(listen.host, listen.port);
+    tlsListener = await startServeTls(opts, collector);
+  } catch (err) {
+    // A busy port (or bad TLS files): stop what started and close the store, releasing its
+    // lock and removing the empty segment, so the process exits and the next start is clean.
+    await telemetry?.close().catch(() => undefined);
+    await collector.close({ timeoutMs: 0, quietMs: 0 }).catch(() => undefined);
+    throw err;
+  }
 
   const onHup = () => {
     try {
