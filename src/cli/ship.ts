@@ -346,13 +346,19 @@ class StdinRun implements Run {
       bytes = 0;
       await this.shipper.write(batch);
     };
-    for await (const chunk of openInput('-')) {
-      framer.push(chunk, (line) => {
-        parser.push(line, records);
-        bytes += line.length + 1;
-      });
-      await flush();
-      if (this.stopping) return;
+    try {
+      for await (const chunk of openInput('-')) {
+        framer.push(chunk, (line) => {
+          parser.push(line, records);
+          bytes += line.length + 1;
+        });
+        await flush();
+        if (this.stopping) break;
+      }
+    } catch (err) {
+      // stop() destroys standard input to end a read waiting for data ("Premature close"):
+      // that is the stop asked for, and what was read is still sent below.
+      if (!this.stopping) throw err;
     }
     const last = framer.end();
     if (last !== undefined) parser.push(last, records);

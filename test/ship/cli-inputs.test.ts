@@ -19,8 +19,11 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-/** Starts ship on standard input against a dead collector, stops it with SIGTERM. */
-async function stdinStoppedBySigterm(args: string[], input: string) {
+/**
+ * Starts ship on standard input against a dead collector, stops it with SIGTERM; with
+ * `keepOpen` standard input is not ended first (a pipe still being written).
+ */
+async function stdinStoppedBySigterm(args: string[], input: string, keepOpen = false) {
   const child: ChildProcess = spawnCli(
     ['ship', '-', '--batch-wait', '50ms', '--status-interval', '0', '--drain-timeout', '1s']
       .concat(['--backoff-initial', '50ms', '--backoff-max', '100ms'])
@@ -29,7 +32,8 @@ async function stdinStoppedBySigterm(args: string[], input: string) {
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.stdin?.end(input);
+  if (keepOpen) child.stdin?.write(input);
+  else child.stdin?.end(input);
   await waitForLine(child, /Shipping\./);
   // Enough for the batch to be cut and several connects to fail.
   await new Promise((r) => setTimeout(r, 1_500));
@@ -126,6 +130,35 @@ test('ship cli - stdin with a spool: exit warns once, the next start sends the b
     assert.deepEqual(
       collector.records.map((rec) => rec.message),
       ['first line', 'second line', 'third line'],
+    );
+  } finally {
+    await collector.close();
+    dir.cleanup();
+  }
+});
+
+test('ship cli - SIGTERM while standard input is still open: no error, the lines are spooled', async () => {
+  const dir = tempDir();
+  const spool = join(dir.path, 'spool');
+  const collector = await startFakeCollector();
+  try {
+    const port = await deadPort();
+    const r = await stdinStoppedBySigterm(
+      ['--to', `tcp://127.0.0.1:${port}`, '--spool', spool],
+      'open one\nopen two\n',
+      true,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Premature close/);
+    assert.equal(count(r.stderr, /Exiting with batches in the spool/), 1, r.stderr);
+    const next = await runCli(
+      ['ship', '-', '--to', `tcp://127.0.0.1:${collector.port}`, '--spool', spool],
+      { input: '', env: { SLUICE_LOG_LEVEL: 'warn' }, timeoutMs: 20_000 },
+    );
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(
+      collector.records.map((rec) => rec.message),
+      ['open one', 'open two'],
     );
   } finally {
     await collector.close();
