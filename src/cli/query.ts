@@ -8,6 +8,7 @@ import { FORMATS, LEVELS, isLevel, type Format, type Level } from '../record/rec
 import { QueryEngine, type Sink } from '../query/engine.js';
 import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
 import { buildPrefilter, statusConstraint } from '../query/prefilter.js';
+import { isPureLiteral, requiredLiteral } from '../query/regex.js';
 import type { RecordFilter } from '../query/filter.js';
 import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
 import { canonicalPath } from '../query/expr/index.js';
@@ -99,6 +100,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
     follow,
     light,
     rawAccess: rawAccessReading(filter, flags, sink),
+    messageLiteral: messageLiteral(filterOptions, filter, sink),
     parse: readParseOptions(flags),
     maxLineBytes: parseSizeBytes(flags.maxLineBytes ?? '1MiB', '--max-line-bytes'),
   });
@@ -287,6 +289,16 @@ function rawAccessReading(filter: RecordFilter, flags: QueryFlags, sink: Sink) {
   const decide = decidable && sinkTakes;
   if (statusTest === undefined && !decide) return undefined;
   return { statusTest, decide };
+}
+
+/** The --grep literal that a raw access line can be tested with (see EngineOptions). */
+function messageLiteral(options: FilterOptions, filter: RecordFilter, sink: Sink) {
+  const grep = options.grep;
+  if (grep === undefined || options.invert || options.ignoreCase || !filter.onlyGrep) return;
+  if (sink.needsRecord || sink.writeAccess !== undefined) return;
+  const literal = requiredLiteral(grep, '');
+  if (literal === undefined || literal.length === 0 || !isPureLiteral(grep, '')) return;
+  return Buffer.from(literal);
 }
 
 function positiveDuration(text: string, flag: string): number {

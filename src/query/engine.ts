@@ -48,6 +48,12 @@ export interface EngineOptions {
    * filter runs on those two fields and a match goes to the sink without decoding the line.
    */
   rawAccess?: { statusTest?: (status: number) => boolean; decide: boolean };
+  /**
+   * The --grep pattern when it is a plain case-sensitive literal and the only filter, and the
+   * sink needs no record: a literal hit on a raw access line is then decided on the request
+   * bytes (the record's message) without decoding or parsing the line.
+   */
+  messageLiteral?: Buffer;
   /** Keep reading files as they grow, until the signal aborts. */
   follow?: { signal: AbortSignal; pollIntervalMs?: number };
   maxLineBytes?: number;
@@ -187,7 +193,10 @@ export class QueryEngine {
   /** The raw access reading, when asked for and the block's first lines read that way. */
   private rawAccessFor(first: Block, pre: Prefilter): AccessLineHandler | undefined {
     const raw = this.options.rawAccess;
-    if (raw === undefined || pre.literal !== undefined) return undefined;
+    const literal = this.options.messageLiteral;
+    const byLiteral =
+      literal !== undefined && pre.literal?.equals(literal) === true && pre.checks.length === 0;
+    if (!byLiteral && (raw === undefined || pre.literal !== undefined)) return undefined;
     const facts = rawAccessLine();
     let s = 0;
     let read = 0;
@@ -198,11 +207,25 @@ export class QueryEngine {
       s = e + 1;
     }
     if (read < 4) return undefined;
+    if (byLiteral) return (buf, s, e, line) => this.literalAccess(buf, s, e, line, literal);
+    if (raw === undefined) return undefined;
     const { statusTest, decide } = raw;
     return (buf, s, e, line) => {
       if (statusTest !== undefined && !statusTest(line.status)) return RAW_SKIP;
       return decide ? this.decideAccess(buf, s, e, line) : RAW_VISIT;
     };
+  }
+
+  /** A literal hit on a raw access line matches when the literal is in the request. */
+  private literalAccess(
+    buf: Buffer,
+    s: number,
+    e: number,
+    line: RawAccessLine,
+    literal: Buffer,
+  ): number {
+    if (buf.subarray(line.requestStart, line.requestEnd).indexOf(literal) < 0) return RAW_SKIP;
+    return this.takeRaw(buf, s, e, line);
   }
 
   /** Runs the filter on a raw access line's level and status; a match goes to the sink. */
@@ -216,6 +239,11 @@ export class QueryEngine {
     }
     rec.level = level;
     if (!this.options.filter.predicate(rec)) return RAW_SKIP;
+    return this.takeRaw(buf, s, e, line);
+  }
+
+  /** A match read raw: to the sink without a record. */
+  private takeRaw(buf: Buffer, s: number, e: number, line: RawAccessLine): number {
     const sink = this.options.sink;
     this.matched++;
     if (sink.writeAccess !== undefined) sink.writeAccess(buf, line);

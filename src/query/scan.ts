@@ -34,7 +34,7 @@ export function scanBlock(
   access?: AccessLineHandler,
 ): boolean {
   const sub = buf.subarray(0, end);
-  if (pre.literal !== undefined) return scanLiteral(sub, pre, handle);
+  if (pre.literal !== undefined) return scanLiteral(sub, pre, handle, access);
   if (access !== undefined) return scanAccess(sub, pre, handle, access);
   if (pre.jsonLevel !== undefined && sub[0] === 123) {
     return scanStarts(sub, jsonLevelLineStarts(sub, pre.jsonLevel.min), pre, handle);
@@ -43,9 +43,16 @@ export function scanBlock(
   return scanAll(sub, pre, handle);
 }
 
-function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean {
+/** Lines around literal hits; with `access`, a hit line read raw as an access line goes there. */
+function scanLiteral(
+  sub: Buffer,
+  pre: Prefilter,
+  handle: LineHandler,
+  access?: AccessLineHandler,
+): boolean {
   const search = (pre.literalSearch ??= new LiteralSearch(pre.literal as Buffer, sub));
   const end = sub.length;
+  const facts = access !== undefined ? rawAccessLine() : undefined;
   let nextLit = search.find(sub, 0);
   let nextEsc = sub.indexOf(BACKSLASH, 0);
   let p = 0;
@@ -54,7 +61,14 @@ function scanLiteral(sub: Buffer, pre: Prefilter, handle: LineHandler): boolean 
     const s = hit === 0 ? 0 : sub.lastIndexOf(NL, hit - 1) + 1;
     let e = sub.indexOf(NL, hit);
     if (e < 0) e = end;
-    if (!visit(sub, s, e, pre, handle)) return false;
+    let verdict = RAW_VISIT;
+    if (access !== undefined && (nextEsc < 0 || nextEsc >= e)) {
+      const le = e > s && sub[e - 1] === CR ? e - 1 : e;
+      const line = facts as RawAccessLine;
+      if (le > s && readRawAccess(sub, s, le, line)) verdict = access(sub, s, le, line);
+    }
+    if (verdict === RAW_STOP) return false;
+    if (verdict === RAW_VISIT && !visit(sub, s, e, pre, handle)) return false;
     p = e + 1;
     if (p >= end) break;
     if (nextLit >= 0 && nextLit < p) nextLit = search.find(sub, p);

@@ -26,6 +26,11 @@ async function count(args: string[]): Promise<number> {
   return Number(r.stdout.trim());
 }
 
+/** Access lines whose request (the text between the first two quotes) matches. */
+function inRequest(re: RegExp): number {
+  return ACCESS_LINES.filter((l) => re.test(l.split('"')[1])).length;
+}
+
 test('query cli - counts with each filter on an access log', async () => {
   const favicon4xx = ACCESS_LINES.filter((l) => / 40\d /.test(l) && l.includes('GET /favicon.ico'));
   const window = ['--since', '2015-05-17T12:00:00Z', '--until', '2015-05-17T13:00:00Z'];
@@ -39,6 +44,9 @@ test('query cli - counts with each filter on an access log', async () => {
     [['--grep', 'KIBANA', '-i'], 22, 'the same, ignoring case'],
     [['--grep', 'KIBANA'], 0, 'case matters without -i'],
     [['--grep', 'GET', '-v'], 7, "awk -F'\"' '{print $2}' | grep -vc GET"],
+    // A literal found in the referrer only is not a match: --grep reads the request (message).
+    [['--grep', 'semicomplete.com'], inRequest(/semicomplete\.com/), "awk -F'\"' '{print $2}'"],
+    [['--grep', 'kibana|favicon'], inRequest(/kibana|favicon/), 'an alternation, not a literal'],
     [window, 115, "grep -c '17/May/2015:12:'"],
     [['--level', 'warn', '--grep', 'kibana'], 0, 'no 4xx request for kibana pages'],
     [
