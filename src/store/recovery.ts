@@ -60,6 +60,35 @@ function slowFacts(line: string): { level: Level; service: string | undefined; d
   }
 }
 
+/**
+ * Adds every whole, checked block from the file header to `size` to `stats`, stepping over
+ * corrupt ranges that have a valid block after them (listed in `skipped`); returns the offset
+ * where the last run of good blocks ended (a torn or corrupt tail starts there).
+ */
+async function countBlocks(
+  fh: fsp.FileHandle,
+  size: number,
+  stats: SegmentStats,
+  skipped: RecoveryReport['skippedRanges'],
+): Promise<number> {
+  let from = FILE_HEADER_BYTES;
+  for (;;) {
+    const scan = scanBlocks(fh, from, size);
+    let r = await scan.next();
+    while (!r.done) {
+      stats.addBlock(r.value.offset, r.value, r.value.crc);
+      countBlockRecords(stats, r.value);
+      r = await scan.next();
+    }
+    const end = r.value.offset;
+    if (r.value.reason !== 'corrupt') return end;
+    const next = await findNextBlock(fh, end, size);
+    if (next < 0) return end;
+    skipped.push({ offset: end, length: next - end, problem: r.value.problem });
+    from = next;
+  }
+}
+
 /** Recovers `NNN.seg` in `dir` and writes its index; returns what it did. */
 export async function recoverSegment(
   dir: string,
@@ -83,24 +112,7 @@ export async function recoverSegment(
     }
     let end = FILE_HEADER_BYTES;
     const stats = new SegmentStats(idLimit, fileHeader(0));
-    if (header.ok) {
-      let from = FILE_HEADER_BYTES;
-      for (;;) {
-        const scan = scanBlocks(fh, from, st.size);
-        let r = await scan.next();
-        while (!r.done) {
-          stats.addBlock(r.value.offset, r.value, r.value.crc);
-          countBlockRecords(stats, r.value);
-          r = await scan.next();
-        }
-        end = r.value.offset;
-        if (r.value.reason !== 'corrupt') break;
-        const next = await findNextBlock(fh, end, st.size);
-        if (next < 0) break;
-        report.skippedRanges.push({ offset: end, length: next - end, problem: r.value.problem });
-        from = next;
-      }
-    }
+    if (header.ok) end = await countBlocks(fh, st.size, stats, report.skippedRanges);
     if (end < st.size) {
       report.quarantinePath = await quarantine(fh, dir, segment, end, st.size);
       report.quarantinedBytes = st.size - end;
@@ -174,20 +186,7 @@ export async function rebuildCompressedIndex(
       throw new StoreError(`${path}: ${header.problem}; cannot rebuild its index.`);
     }
     const stats = new SegmentStats(idLimit, fileHeader(header.flags));
-    let from = FILE_HEADER_BYTES;
-    for (;;) {
-      const scan = scanBlocks(fh, from, st.size);
-      let r = await scan.next();
-      while (!r.done) {
-        stats.addBlock(r.value.offset, r.value, r.value.crc);
-        countBlockRecords(stats, r.value);
-        r = await scan.next();
-      }
-      if (r.value.reason !== 'corrupt') break;
-      const next = await findNextBlock(fh, r.value.offset, st.size);
-      if (next < 0) break;
-      from = next;
-    }
+    await countBlocks(fh, st.size, stats, []);
     const index = stats.toIndex({
       segment,
       file: segment + COMPRESSED_EXT,
