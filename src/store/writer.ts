@@ -232,6 +232,12 @@ export class StoreWriter extends EventEmitter {
       if (this.failed) await this.closeAfterFailure();
       else await this.rotateSegment('close', false);
       await this.compressor.idle();
+    } catch (err) {
+      // Say which store: a bare "ENOSPC: no space left on device, write" names nothing.
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`${this.dir}: cannot close the store (${(err as Error).message})`, {
+        cause: err,
+      });
     } finally {
       await this.compressor.stop();
       await this.lock.release();
