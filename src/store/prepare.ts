@@ -114,7 +114,18 @@ async function rebuildIndex(
       );
     }
   } else if (exts.has('sgz')) {
-    const index = await rebuildCompressedIndex(dir, name, idLimit);
+    let index: SegmentIndex;
+    try {
+      index = await rebuildCompressedIndex(dir, name, idLimit);
+    } catch (err) {
+      // Its file header is damaged too: appends go on; readers still scan its blocks and
+      // verify names it, so the damage is neither hidden nor blocking.
+      log.error(
+        { dir, segment: name, index: idx, problem: (err as Error).message },
+        'Cannot rebuild a segment index; the segment stays unindexed.',
+      );
+      return;
+    }
     log.warn(
       { dir, segment: name, index: idx, problem: damage ?? 'missing', records: index.records },
       'Rebuilt a missing or damaged segment index from its blocks.',

@@ -421,3 +421,23 @@ test('store - after a failed write close() succeeds and every durable batch stay
     await again.close();
   });
 });
+
+test('store - a compressed segment that cannot be re-indexed does not block appends', async () => {
+  await withStore({}, async (dir) => {
+    await threeSegments(dir, 'gzip');
+    const [first] = await listSegments(dir);
+    await fsp.rm(join(dir, `${first.name}.idx`));
+    const bytes = await fsp.readFile(first.path);
+    bytes.write('NOTOURS!', 0, 'latin1');
+    await fsp.writeFile(first.path, bytes);
+    const w = await openStoreWriter(dir, { ...FAST, compression: 'gzip' });
+    await w.append(records(150, 5));
+    await w.close();
+    assert.equal((await listSegments(dir))[0].state, 'unindexed');
+    const report = await verifyStore(dir);
+    assert.ok(report.problems.length > 0);
+    assert.ok(report.problems.every((p) => p.file === first.path));
+    // Its blocks still check out, so readers still return its records.
+    assert.deepEqual(seqs(await readAll(dir)), range(0, 155));
+  });
+});
