@@ -5,7 +5,7 @@
 import type { LogRecord } from '../record/record.js';
 import { levelFromStatus } from '../parse/level.js';
 import { decodeJson } from '../record/json.js';
-import { createLineParser } from '../parse/line-parser.js';
+import type { LineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
 import type { Prefilter } from './prefilter.js';
@@ -79,6 +79,11 @@ const NO_PREFILTER: Prefilter = {
 /** Container runtime wrappers join partial lines, so every line must reach the parser. */
 const CONTAINER_LINE = /^(?:\{"log":|\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF] )/;
 
+async function loadParser(options: ParseOptions): Promise<LineParser> {
+  const { createLineParser } = await import('../parse/line-parser.js');
+  return createLineParser(options);
+}
+
 /** Loaded only when following: a plain query needs no watcher. */
 async function followSource(
   path: string,
@@ -119,10 +124,20 @@ export class QueryEngine {
         ? await followSource(path, follow, this.options.maxLineBytes)
         : await openBlocks(path, this.options.maxLineBytes);
     const parseOptions = { ...this.options.parse, source: path === '-' ? undefined : path };
-    const parser = createLineParser(parseOptions);
+    // The parsers are loaded when a line first needs one: a query that the raw readers answer
+    // alone never loads them. Until then, lines to parse wait; as that changes their order,
+    // only sinks for which order does not matter (a count, statistics) let them wait.
+    const unordered = this.options.sink.needsLine === false || this.options.sink.writeAccess;
+    let parser = unordered ? undefined : await loadParser(parseOptions);
+    const waiting: string[] = [];
     let pre: Prefilter | undefined;
     let access: AccessLineHandler | undefined;
-    const handle = (line: string, sure: boolean) => this.line(parser, line, sure);
+    const parse = (line: string) => {
+      if (parser !== undefined) return this.parse(parser, line);
+      waiting.push(line);
+      return true;
+    };
+    const handle = (line: string, sure: boolean) => this.line(parse, line, sure);
     try {
       for await (const block of source.blocks()) {
         if (pre === undefined) {
@@ -130,10 +145,15 @@ export class QueryEngine {
           access = this.rawAccessFor(block, pre);
         }
         if (!scanBlock(block.buf, block.end, pre, handle, access)) this.stopped = true;
+        if (waiting.length > 0 && !this.stopped) {
+          parser ??= await loadParser(parseOptions);
+          for (const line of waiting) if (!this.parse(parser, line)) break;
+        }
+        waiting.length = 0;
         await this.options.sink.drain();
         if (this.stopped) break;
       }
-      if (!this.stopped) {
+      if (!this.stopped && parser !== undefined) {
         this.out.length = 0;
         parser.flush(this.out);
         for (const rec of this.out) if (!this.offer(rec, undefined)) break;
@@ -256,7 +276,7 @@ export class QueryEngine {
     return RAW_SKIP;
   }
 
-  private line(parser: ReturnType<typeof createLineParser>, raw: string, sure: boolean): boolean {
+  private line(parse: (line: string) => boolean, raw: string, sure: boolean): boolean {
     const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (line.length === 0) return true;
     const { filter, sink } = this.options;
@@ -271,6 +291,11 @@ export class QueryEngine {
         if (light.accept) return this.accept(rec, line);
       }
     }
+    return parse(line);
+  }
+
+  /** Parses a line and offers its records; false when the query is done. */
+  private parse(parser: LineParser, line: string): boolean {
     this.parsedLines++;
     const out = this.out;
     out.length = 0;
