@@ -269,15 +269,16 @@ async function showStatus(
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolveSleep) => {
-    const timer = setTimeout(resolveSleep, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolveSleep();
-      },
-      { once: true },
-    );
+    // The listener is removed when the timer fires, or every status tick would leave one.
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolveSleep();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolveSleep();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
