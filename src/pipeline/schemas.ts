@@ -3,6 +3,7 @@
 // command line turns into a config without relearning. Values take the same units as flags.
 
 import { z } from 'zod';
+import { FORMATS, LEVELS } from '../record/record.js';
 
 export type StageKind = 'source' | 'transform' | 'sink';
 
@@ -13,19 +14,8 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'the port must be 0 to 65535');
 const strings = z.union([z.string(), z.array(z.string()).min(1)]);
-const level = z.enum(['trace', 'debug', 'info', 'notice', 'warn', 'error', 'critical']);
-const formatName = z.enum([
-  'auto',
-  'apache_common',
-  'apache_combined',
-  'apache_error',
-  'nginx_error',
-  'syslog_rfc3164',
-  'syslog_rfc5424',
-  'json',
-  'logfmt',
-  'text',
-]);
+const level = z.enum(LEVELS);
+const formatName = z.enum(['auto', ...FORMATS]);
 
 const parseOptions = {
   format: formatName.optional(),
