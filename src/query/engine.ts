@@ -9,8 +9,16 @@ import type { LineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
 import type { Prefilter } from './prefilter.js';
-import { openBlocks, type Block, type BlockSource } from './read.js';
-import { scanBlock, RAW_SKIP, RAW_STOP, RAW_VISIT, type AccessLineHandler } from './scan.js';
+import { openBlocks, splitPoint, type Block, type BlockSource } from './read.js';
+import { countRangeOnWorker, type SplitResult } from './split.js';
+import {
+  scanBlock,
+  RAW_SKIP,
+  RAW_STOP,
+  RAW_VISIT,
+  type AccessLineHandler,
+  type LineHandler,
+} from './scan.js';
 import { rawAccessLine, readRawAccess, type RawAccessLine } from './probe/access-raw.js';
 
 /** Where matches go: an output format, a counter, or statistics. */
@@ -84,6 +92,14 @@ async function loadParser(options: ParseOptions): Promise<LineParser> {
   return createLineParser(options);
 }
 
+/** What a file's first block decided, kept for the rest of the file. */
+interface FileScan {
+  pre: Prefilter | undefined;
+  access: AccessLineHandler | undefined;
+  /** The second half's count, when a worker reads it. */
+  second: Promise<SplitResult | undefined> | undefined;
+}
+
 /** Loaded only when following: a plain query needs no watcher. */
 async function followSource(
   path: string,
@@ -119,10 +135,11 @@ export class QueryEngine {
   /** Queries one file ("-" for standard input). */
   async runFile(path: string): Promise<void> {
     const { follow } = this.options;
+    const split = await this.splitFor(path);
     const source: BlockSource =
       follow && path !== '-'
         ? await followSource(path, follow, this.options.maxLineBytes)
-        : await openBlocks(path, this.options.maxLineBytes);
+        : await openBlocks(path, this.options.maxLineBytes, split && { from: 0, to: split.at });
     const parseOptions = { ...this.options.parse, source: path === '-' ? undefined : path };
     // The parsers are loaded when a line first needs one: a query that the raw readers answer
     // alone never loads them. Until then, lines to parse wait; as that changes their order,
@@ -130,28 +147,25 @@ export class QueryEngine {
     const unordered = this.options.sink.needsLine === false || this.options.sink.writeAccess;
     let parser = unordered ? undefined : await loadParser(parseOptions);
     const waiting: string[] = [];
-    let pre: Prefilter | undefined;
-    let access: AccessLineHandler | undefined;
+    const scan: FileScan = { pre: undefined, access: undefined, second: undefined };
     const parse = (line: string) => {
       if (parser !== undefined) return this.parse(parser, line);
       waiting.push(line);
       return true;
     };
     const handle = (line: string, sure: boolean) => this.line(parse, line, sure);
+    const afterBlock = async () => {
+      if (waiting.length > 0 && !this.stopped) {
+        parser ??= await loadParser(parseOptions);
+        for (const line of waiting) if (!this.parse(parser, line)) break;
+      }
+      waiting.length = 0;
+      await this.options.sink.drain();
+    };
     try {
-      for await (const block of source.blocks()) {
-        if (pre === undefined) {
-          pre = this.prefilterFor(block);
-          access = this.rawAccessFor(block, pre);
-        }
-        if (!scanBlock(block.buf, block.end, pre, handle, access)) this.stopped = true;
-        if (waiting.length > 0 && !this.stopped) {
-          parser ??= await loadParser(parseOptions);
-          for (const line of waiting) if (!this.parse(parser, line)) break;
-        }
-        waiting.length = 0;
-        await this.options.sink.drain();
-        if (this.stopped) break;
+      await this.scanSource(source, scan, handle, afterBlock, split && { path, ...split });
+      if (split && !this.stopped) {
+        await this.secondHalf(path, split, scan, handle, afterBlock);
       }
       if (!this.stopped && parser !== undefined) {
         this.out.length = 0;
@@ -162,6 +176,74 @@ export class QueryEngine {
       this.bytes += source.stats.bytes;
       this.cutLines += source.stats.cutLines;
     }
+  }
+
+  /** Scans every block of a source; starts the second-half worker after the first block. */
+  private async scanSource(
+    source: BlockSource,
+    scan: FileScan,
+    handle: LineHandler,
+    afterBlock: () => Promise<void>,
+    split?: { path: string; at: number; size: number },
+  ): Promise<void> {
+    for await (const block of source.blocks()) {
+      if (scan.pre === undefined) {
+        scan.pre = this.prefilterFor(block);
+        scan.access = this.rawAccessFor(block, scan.pre);
+        const literal = this.options.messageLiteral;
+        if (split && scan.access && literal) {
+          scan.second = countRangeOnWorker({
+            path: split.path,
+            range: { from: split.at, to: split.size },
+            literal,
+            maxLineBytes: this.options.maxLineBytes,
+          });
+        }
+      }
+      if (!scanBlock(block.buf, block.end, scan.pre, handle, scan.access)) this.stopped = true;
+      await afterBlock();
+      if (this.stopped) break;
+    }
+  }
+
+  /** The second half of a split file: the worker's count, or read here when it gave up. */
+  private async secondHalf(
+    path: string,
+    split: { at: number; size: number },
+    scan: FileScan,
+    handle: LineHandler,
+    afterBlock: () => Promise<void>,
+  ): Promise<void> {
+    const result = await scan.second;
+    if (result === undefined) {
+      const rest = await openBlocks(path, this.options.maxLineBytes, {
+        from: split.at,
+        to: split.size,
+      });
+      try {
+        await this.scanSource(rest, scan, handle, afterBlock);
+      } finally {
+        this.bytes += rest.stats.bytes;
+        this.cutLines += rest.stats.cutLines;
+      }
+      return;
+    }
+    this.bytes += result.bytes;
+    this.cutLines += result.cutLines;
+    for (let i = 0; i < result.matched; i++) this.accept(undefined, undefined);
+    for (const line of result.visit) if (!handle(line, false)) break;
+    await afterBlock();
+  }
+
+  /**
+   * Whether to read a file in two halves side by side: only for a large plain file, a literal
+   * decided on access lines (messageLiteral), a plain count and no --limit or --follow.
+   */
+  private async splitFor(path: string) {
+    const { messageLiteral, sink, limit, follow } = this.options;
+    if (messageLiteral === undefined || sink.needsLine !== false || sink.writeAccess) return;
+    if (limit !== undefined || follow !== undefined || path === '-') return;
+    return splitPoint(path);
   }
 
   /**

@@ -127,11 +127,25 @@ export interface BlockSource {
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-/** Opens a path ("-" for standard input), detecting gzip by content. */
-export async function openBlocks(path: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+/** Bytes [from, to) of a plain file, cut at line starts. */
+export interface ByteRange {
+  from: number;
+  to: number;
+}
+
+/**
+ * Opens a path ("-" for standard input), detecting gzip by content; with `range`, only those
+ * bytes of a plain file are read.
+ */
+export async function openBlocks(
+  path: string,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  range?: ByteRange,
+) {
   const assembler = new BlockAssembler(maxLineBytes);
   if (path === '-') return chunkBlocks(process.stdin, assembler);
   const fh = await openFile(path);
+  if (range !== undefined) return fileBlocks(fh, assembler, range);
   const head = Buffer.alloc(2);
   const { bytesRead } = await fh.read(head, 0, 2, 0);
   if (bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
@@ -142,6 +156,35 @@ export async function openBlocks(path: string, maxLineBytes = DEFAULT_MAX_LINE_B
     return chunkBlocks(gunzip, assembler, path);
   }
   return fileBlocks(fh, assembler);
+}
+
+/** Files at least this large are searched in two halves side by side (see split.ts). */
+export const SPLIT_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Where a plain file of at least SPLIT_MIN_BYTES can be cut in two at a line start near its
+ * middle; undefined for smaller files, gzip, or no newline near the middle.
+ */
+export async function splitPoint(path: string): Promise<{ at: number; size: number } | undefined> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size < SPLIT_MIN_BYTES) return undefined;
+    const head = Buffer.alloc(2);
+    await fh.read(head, 0, 2, 0);
+    if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) return undefined;
+    const mid = Math.floor(size / 2);
+    const probe = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(probe, 0, probe.length, mid);
+    const nl = probe.subarray(0, bytesRead).indexOf(10);
+    if (nl < 0 || mid + nl + 1 >= size) return undefined;
+    return { at: mid + nl + 1, size };
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
 }
 
 export async function openFile(path: string): Promise<FileHandle> {
@@ -182,15 +225,17 @@ function chunkBlocks(
   return { blocks, stats: assembler.stats };
 }
 
-function fileBlocks(fh: FileHandle, assembler: BlockAssembler): BlockSource {
+function fileBlocks(fh: FileHandle, assembler: BlockAssembler, range?: ByteRange): BlockSource {
+  const to = range?.to ?? Infinity;
   async function* blocks(): AsyncGenerator<Block> {
     try {
-      let position = 0;
-      for (;;) {
+      let position = range?.from ?? 0;
+      while (position < to) {
         const space = assembler.space();
+        const length = Math.min(space.length, to - position);
         // A synchronous read: the query has nothing else to do meanwhile, and a round trip
         // through the thread pool per block left the CPU idle for most of a literal search.
-        const bytesRead = readSync(fh.fd, space.buf, space.offset, space.length, position);
+        const bytesRead = readSync(fh.fd, space.buf, space.offset, length, position);
         if (bytesRead === 0) break;
         position += bytesRead;
         const block = assembler.commit(bytesRead);
