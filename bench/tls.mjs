@@ -5,7 +5,8 @@
 // format at scale 1. BENCH_SCALE (default 1) scales input sizes.
 // Uses the build beside SLUICE_CLI (default dist/src/cli/main.js).
 
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -167,9 +168,84 @@ function recall() {
   return out;
 }
 
+/**
+ * The full path: `sluice ship FILE --once` into `sluice serve` (store, fsync interval), over
+ * plain TCP and over TLS 1.3, alternating so that both see the same machine; best of two each.
+ */
+async function shipRuns() {
+  const records = Math.max(50_000, Math.round(300_000 * scale));
+  const file = join(dir, 'ship.log');
+  const fd = openSync(file, 'w');
+  spawnSync(
+    process.execPath,
+    [cli, 'generate', '-f', 'apache_combined', '--rate', '0', '-n', String(records), '--seed', '5'],
+    { stdio: ['ignore', fd, 'ignore'] },
+  );
+  closeSync(fd);
+  const best = { tcp: 0, tls: 0 };
+  for (const mode of ['tcp', 'tls', 'tcp', 'tls']) {
+    const store = mkdtempSync(join(dir, 'ship-store-'));
+    const serve = spawn(
+      process.execPath,
+      [
+        cli,
+        'serve',
+        '--tcp',
+        '127.0.0.1:0',
+        '--tls',
+        '127.0.0.1:0',
+        '--cert',
+        join(dir, 'server.pem'),
+        '--key',
+        join(dir, 'server-key.pem'),
+        '--store',
+        store,
+        '--summary-interval',
+        '0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const port = await new Promise((resolvePort, reject) => {
+      let buf = '';
+      serve.stderr.on('data', (b) => {
+        buf += b.toString();
+        const m = new RegExp(`"transport":"${mode}".*?"port":(\\d+)`).exec(buf);
+        if (m) resolvePort(Number(m[1]));
+      });
+      serve.on('exit', () => reject(new Error(`serve exited: ${buf}`)));
+    });
+    const started = performance.now();
+    const extra = mode === 'tls' ? ['--ca', join(dir, 'ca.pem')] : [];
+    const ship = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'ship',
+        file,
+        '--to',
+        `${mode}://127.0.0.1:${port}`,
+        ...extra,
+        '--once',
+        '--spool',
+        join(store, 'spool'),
+        '--status-interval',
+        '0',
+        '--no-progress',
+      ],
+      { stdio: 'ignore' },
+    );
+    const perSecond = records / ((performance.now() - started) / 1000);
+    serve.kill('SIGTERM');
+    await new Promise((r) => serve.once('exit', r));
+    if (ship.status === 0) best[mode] = Math.max(best[mode], perSecond);
+  }
+  return { records, tcpPerSecond: best.tcp, tlsPerSecond: best.tls };
+}
+
 const tcp = await tcpRun();
 const tlsResult = await tlsRun();
 const hs = await handshakes();
+const shipped = await shipRuns();
 const red = redaction();
 const rec = recall();
 clearInterval(timer);
@@ -178,11 +254,15 @@ rmSync(dir, { recursive: true, force: true });
 
 const results = {
   scale,
-  note: 'raw socket throughput of NDJSON into a discarding server (not the full ship -> serve path)',
+  note: 'tcp/tls_mib_per_s: raw sockets into a discarding server; ship_*: sluice ship -> sluice serve',
   tcp_mib_per_s: +(tcp / 2 ** 20).toFixed(1),
   tls_mib_per_s: +(tlsResult.bytesPerSecond / 2 ** 20).toFixed(1),
   tls_protocol: tlsResult.protocol,
   tls_vs_tcp_ratio: +(tlsResult.bytesPerSecond / tcp).toFixed(3),
+  ship_records: shipped.records,
+  ship_tcp_records_per_s: Math.round(shipped.tcpPerSecond),
+  ship_tls_records_per_s: Math.round(shipped.tlsPerSecond),
+  ship_tls_vs_tcp_ratio: +(shipped.tlsPerSecond / shipped.tcpPerSecond).toFixed(3),
   handshakes_per_s: Math.round(hs),
   redact_records_per_s: Math.round(red.recordsPerSecond),
   redact_records_per_cpu_s: Math.round(red.recordsPerCpuSecond),
