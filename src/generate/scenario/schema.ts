@@ -6,36 +6,13 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../../errors.js';
 import { LEVELS, type Level } from '../../record/record.js';
+import { FACILITIES } from '../../parse/syslog.js';
 import { parseDurationMs } from '../../util/units.js';
 import { Weighted } from '../weighted.js';
 import { compileParts, type Parts } from './placeholders.js';
 
-export const FACILITY_NAMES = [
-  'kern',
-  'user',
-  'mail',
-  'daemon',
-  'auth',
-  'syslog',
-  'lpr',
-  'news',
-  'uucp',
-  'cron',
-  'authpriv',
-  'ftp',
-  'ntp',
-  'security',
-  'console',
-  'solaris-cron',
-  'local0',
-  'local1',
-  'local2',
-  'local3',
-  'local4',
-  'local5',
-  'local6',
-  'local7',
-] as const;
+/** The facility names a scenario may use: the parser's list, so what is written parses back. */
+export const FACILITY_NAMES = FACILITIES;
 
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'letters, digits, _ . - only');
 const weights = z
