@@ -2,7 +2,6 @@
 // code as the matching commands (generate, capture, serve, store, ship...), so a stage
 // behaves exactly like its command.
 
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { makeBatch, type Batch } from '../record/batch.js';
@@ -455,13 +454,4 @@ function ackingSink(
       await close();
     },
   };
-}
-
-/** Reads a file for a stage option, naming the stage when it cannot. */
-export function readStageFile(stage: string, option: string, path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`stage "${stage}": ${option} ${path}: ${(err as Error).message}`);
-  }
 }

@@ -4,7 +4,7 @@
 // The demo shows a live status, then stops everything in order and proves, from each
 // process's own counters and from the store, that nothing went missing.
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { IoError } from '../../errors.js';
 import { fileURLToPath } from 'node:url';
@@ -95,10 +95,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const final = await drain(shipPort, servePort, expected);
     await ship.stop();
     await serve.stop();
-    const inStore = await countStore(paths.store);
+    const inStore = await readStore(paths.store);
     const report = conservation(written, sampleLines, final.ship, final.serve, inStore);
     o.out('\n' + report.text);
-    o.out(await storeSummary(paths.store));
+    o.out(await storeSummary(paths.store, inStore));
     o.out(explore(dir));
     return { written: expected, stored: inStore.records, balanced: report.balanced };
   } finally {
@@ -309,14 +309,26 @@ async function drain(shipPort: number, servePort: number, expected: number) {
   return { ship: sh, serve: sv };
 }
 
-async function countStore(dir: string): Promise<{ records: number; redacted: number }> {
-  let records = 0;
-  let redacted = 0;
+interface StoreContents {
+  records: number;
+  redacted: number;
+  levels: Record<string, number>;
+  services: Record<string, number>;
+}
+
+/** Reads the store once: the counts the report checks and the summary shows. */
+async function readStore(dir: string): Promise<StoreContents> {
+  const contents: StoreContents = { records: 0, redacted: 0, levels: {}, services: {} };
   for await (const batch of openStoreReader(dir, {})) {
-    records += batch.length;
-    for (const r of batch) if (r.tags?.includes('redacted')) redacted++;
+    contents.records += batch.length;
+    for (const r of batch) {
+      if (r.tags?.includes('redacted')) contents.redacted++;
+      contents.levels[r.level] = (contents.levels[r.level] ?? 0) + 1;
+      const s = r.service ?? r.format;
+      contents.services[s] = (contents.services[s] ?? 0) + 1;
+    }
   }
-  return { records, redacted };
+  return contents;
 }
 
 interface Report {
@@ -385,18 +397,9 @@ function fmt(r: Record<string, number>): string {
     .join(' ');
 }
 
-async function storeSummary(dir: string): Promise<string> {
+async function storeSummary(dir: string, contents: StoreContents): Promise<string> {
   const segs = await listSegments(dir);
-  const levels: Record<string, number> = {};
-  const services: Record<string, number> = {};
-  for await (const batch of openStoreReader(dir, {})) {
-    for (const r of batch) {
-      levels[r.level] = (levels[r.level] ?? 0) + 1;
-      const s = r.service ?? r.format;
-      services[s] = (services[s] ?? 0) + 1;
-    }
-  }
-  const top = Object.entries(services)
+  const top = Object.entries(contents.services)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 6);
   const states: Record<string, number> = {};
@@ -404,14 +407,13 @@ async function storeSummary(dir: string): Promise<string> {
   return [
     '\nThe store:',
     `  segments: ${segs.length} (${fmt(states)})`,
-    `  levels: ${fmt(levels)}`,
+    `  levels: ${fmt(contents.levels)}`,
     `  top services/formats: ${top.map(([k, n]) => `${k}=${n}`).join(' ')}`,
   ].join('\n');
 }
 
 function explore(dir: string): string {
-  const rel = (p: string) => (statSync(p) ? p : p);
-  const store = rel(join(dir, 'store'));
+  const store = join(dir, 'store');
   return [
     '\nExplore it further:',
     `  sluice query --store ${store} --level error --limit 20`,
