@@ -10,7 +10,7 @@ import hdr from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
 import type { Acknowledgement, Batch } from '../record/batch.js';
 import type { LogRecord } from '../record/record.js';
-import { encodeRecord } from '../record/json.js';
+import { encodeNdjson } from './ndjson.js';
 import { compress, compressSync, type Codec } from '../codec/codec.js';
 import { AutoController, type Setting } from '../codec/auto.js';
 import {
@@ -439,9 +439,7 @@ class ShipperImpl implements Shipper {
 }
 
 function encodePayload(records: LogRecord[]): Buffer {
-  let text = '';
-  for (const r of records) text += encodeRecord(r) + '\n';
-  return Buffer.from(text, 'utf8');
+  return encodeNdjson(records);
 }
 
 function describe(s: Setting): string {
