@@ -1,13 +1,14 @@
 // Benchmark of `sluice ship`: records/s and MB/s end to end on loopback for each codec and
 // level, the compression ratio on the corpus and on generated logs, CPU seconds per GB of
 // compression, and what `auto` chose. The collector side is sluice's frame session with an
-// in-memory store (no disk), so the figures measure the shipper, the protocol and the link.
+// in-memory store (no disk), in a worker thread, so the figures measure the shipper, the
+// protocol and the link.
 // The peer is Node's zlib compressing the same payloads with nothing around it (the ceiling).
 // Env: SLUICE_CLI (default dist/src/cli/main.js), BENCH_SCALE (fraction, default 1).
 
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import * as net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -19,7 +20,6 @@ const scale = Number(process.env.BENCH_SCALE ?? 1);
 const load = (p) => import(pathToFileURL(join(build, p)).href);
 
 const { createShipper } = await load('src/sinks/ship.js');
-const { runFrameSession } = await load('src/net/frame-session.js');
 const { makeBatch } = await load('src/record/batch.js');
 const { parseLine } = await load('src/parse/line-parser.js');
 
@@ -64,7 +64,13 @@ function corpus() {
   return records;
 }
 
-async function collector() {
+// The collector runs in a worker thread: in a deployment it is another process on another
+// core, and sharing the shipper's event loop would charge its decoding to the shipper.
+const COLLECTOR_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+(async () => {
+  const { runFrameSession } = await import(workerData.sessionUrl);
   let records = 0;
   const logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => logger };
   const server = net.createServer((socket) => {
@@ -80,8 +86,31 @@ async function collector() {
       reject() {},
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, count: () => records, close: () => server.close() };
+  server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+  parentPort.on('message', (m) => {
+    if (m === 'count') parentPort.postMessage({ count: records });
+    else server.close(() => parentPort.close());
+  });
+})();
+`;
+
+async function collector() {
+  const sessionUrl = pathToFileURL(join(build, 'src/net/frame-session.js')).href;
+  const worker = new Worker(COLLECTOR_SOURCE, { eval: true, workerData: { sessionUrl } });
+  const next = () => new Promise((r) => worker.once('message', r));
+  const { port } = await next();
+  return {
+    port,
+    count: async () => {
+      const reply = next();
+      worker.postMessage('count');
+      return (await reply).count;
+    },
+    close: async () => {
+      worker.postMessage('close');
+      await new Promise((r) => worker.once('exit', r));
+    },
+  };
 }
 
 async function shipRun(records, compress, level) {
@@ -107,8 +136,9 @@ async function shipRun(records, compress, level) {
   const cpu = process.cpuUsage(cpu0);
   const s = shipper.status();
   await shipper.close();
-  c.close();
-  if (c.count() !== records.length) throw new Error(`stored ${c.count()} of ${records.length}`);
+  const stored = await c.count();
+  await c.close();
+  if (stored !== records.length) throw new Error(`stored ${stored} of ${records.length}`);
   return {
     codec: compress,
     level,
