@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import { runAction } from './run-action.js';
 import { ConfigError, IoError, StoreError } from '../errors.js';
-import { decodeJson, normalizeRecord } from '../record/json.js';
 import { LEVELS, type JsonValue, type LogRecord } from '../record/record.js';
 import type { ParseOptions } from '../parse/options.js';
+import type { decodeJson, normalizeRecord } from '../record/json.js';
 import { formatBytes, parseDurationMs, parsePositiveInt, parseSizeBytes } from '../util/units.js';
 import { parseTimeBound } from '../util/time.js';
 // The store library is loaded by each command, and `cat` loads only the reader: a window read
@@ -157,10 +157,11 @@ async function appendInput(
   parseOpts: ParseOptions,
   batchRecords: number,
 ): Promise<number> {
-  const [{ createLineParser }, { NewlineFramer }, { openInput }] = await Promise.all([
+  const [{ createLineParser }, { NewlineFramer }, { openInput }, json] = await Promise.all([
     import('../parse/index.js'),
     import('../framing/newline.js'),
     import('../sources/input.js'),
+    import('../record/json.js'),
   ]);
   const source = path === '-' ? undefined : path;
   const parser = createLineParser({ ...parseOpts, source });
@@ -170,7 +171,8 @@ async function appendInput(
   let stored = 0;
   const onLine = (line: string) => {
     if (line.length === 0) return;
-    const rec = line.charCodeAt(0) === 123 /* { */ ? asRecord(line, parseOpts, source) : undefined;
+    const rec =
+      line.charCodeAt(0) === 123 /* { */ ? asRecord(json, line, parseOpts, source) : undefined;
     if (rec) batch.push(rec);
     else parser.push(line, batch);
   };
@@ -195,15 +197,20 @@ async function appendInput(
   return stored;
 }
 
-function asRecord(line: string, opts: ParseOptions, source: string | undefined) {
+function asRecord(
+  json: { decodeJson: typeof decodeJson; normalizeRecord: typeof normalizeRecord },
+  line: string,
+  opts: ParseOptions,
+  source: string | undefined,
+) {
   let value: JsonValue;
   try {
-    value = decodeJson(line);
+    value = json.decodeJson(line);
   } catch {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  return normalizeRecord(value, { ...opts, source });
+  return json.normalizeRecord(value, { ...opts, source });
 }
 
 // --- ls, stats ---------------------------------------------------------------------------------

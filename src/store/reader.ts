@@ -6,10 +6,9 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { StoreError } from '../errors.js';
-import { decodeJson } from '../record/json.js';
 import type { LogRecord } from '../record/record.js';
 import { BLOCK_FLAG_SORTED, FILE_HEADER_BYTES, type DecodedBlock } from './format.js';
-import { indexLines, mergeByTime, type Piece, type PieceSource } from './merge.js';
+import { bufferLineTime, indexLines, mergeByTime, type Piece, type PieceSource } from './merge.js';
 import { blockPayload, findNextBlock, scanBlocks } from './scan.js';
 import type { SegmentIndex } from './segment-index.js';
 import { listSegments, type SegmentInfo } from './segments.js';
@@ -54,6 +53,8 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
 
   /** Batches of decoded records (one batch per stored block). */
   async *[Symbol.asyncIterator](): AsyncGenerator<LogRecord[]> {
+    // Loaded here: `store cat` reads raw() and should not load the JSON decoder's imports.
+    const { decodeJson } = await import('../record/json.js');
     for await (const chunk of this.raw()) {
       const text = chunk.toString('utf8');
       const records: LogRecord[] = [];
@@ -195,6 +196,7 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
     if (block.minTs >= this.since && block.maxTs <= this.until) {
       return { payload, minTs: block.minTs, maxTs: block.maxTs, sorted };
     }
+    if (sorted) return this.selectSorted(payload);
     // The block straddles a bound: keep its in-range lines (runs of them copied at once).
     const { starts, ts } = indexLines(payload);
     const keep: Buffer[] = [];
@@ -215,6 +217,20 @@ export class StoreReader implements AsyncIterable<LogRecord[]> {
     if (from >= 0) keep.push(payload.subarray(from, starts[ts.length]));
     if (keep.length === 0) return undefined;
     return { payload: keep.length === 1 ? keep[0] : Buffer.concat(keep), minTs, maxTs, sorted };
+  }
+
+  /**
+   * The in-range lines of a block whose lines are in time order (its header flag; verify
+   * checks it): one contiguous run, found by binary search on line times, so a window read
+   * does not read the time of every line of the blocks at its edges.
+   */
+  private selectSorted(payload: Buffer): Piece | undefined {
+    const from = firstLineWhere(payload, 0, (ts) => ts >= this.since);
+    const to = firstLineWhere(payload, from, (ts) => ts > this.until);
+    if (to <= from) return undefined;
+    const minTs = lineTimeAt(payload, from);
+    const maxTs = lineTimeAt(payload, previousLineStart(payload, to));
+    return { payload: payload.subarray(from, to), minTs, maxTs, sorted: true };
   }
 
   // --- follow ----------------------------------------------------------------------------
@@ -285,6 +301,47 @@ async function newestSeq(dir: string): Promise<number> {
     if (m) max = Math.max(max, Number(m[1]));
   }
   return max;
+}
+
+/** Lines shorter than this around a search point are read one by one instead of halved. */
+const LINEAR_SEARCH_BYTES = 4096;
+
+/** Offset just past the end of the line starting at `start` (its "\n" included). */
+function lineEnd(b: Buffer, start: number): number {
+  const nl = b.indexOf(10, start);
+  return nl < 0 ? b.length : nl + 1;
+}
+
+function lineTimeAt(b: Buffer, start: number): number {
+  return bufferLineTime(b, start, lineEnd(b, start));
+}
+
+/** Start of the line that ends at `end` (a line start or the buffer's end), `end` > 0. */
+function previousLineStart(b: Buffer, end: number): number {
+  // (A negative offset would make lastIndexOf search from the buffer's end.)
+  const nl = end < 2 ? -1 : b.lastIndexOf(10, end - 2);
+  return nl < 0 ? 0 : nl + 1;
+}
+
+/**
+ * Start of the first line at or after `from` whose time passes `test` (b.length when none),
+ * for NDJSON in time order and a test that, once true, stays true for later lines.
+ */
+function firstLineWhere(b: Buffer, from: number, test: (ts: number) => boolean): number {
+  let lo = from; // a line start; no line before it passes
+  let hi = b.length; // a line start that passes, or the end
+  while (hi - lo > LINEAR_SEARCH_BYTES) {
+    const mid = lineEnd(b, (lo + hi) >>> 1);
+    if (mid >= hi) break;
+    if (test(lineTimeAt(b, mid))) hi = mid;
+    else lo = mid;
+  }
+  while (lo < hi) {
+    const end = lineEnd(b, lo);
+    if (test(bufferLineTime(b, lo, end))) return lo;
+    lo = end;
+  }
+  return hi;
 }
 
 /** Opens a store folder for reading; iterate it for record batches or call raw(). */
