@@ -428,6 +428,7 @@ class FileRun implements Run {
       maxPendingBatches: options.spooled ? 4 : Math.max(16, 2 * options.window),
     });
     this.finished = this.source.run((batch) => this.shipper.write(batch));
+    shipper.inputBehindBytes = () => this.source.metrics().reduce((n, f) => n + f.bytesBehind, 0);
     if (options.once) this.watchForEnd();
   }
 

@@ -2,13 +2,18 @@
 // to smallest (none, gzip 1, 3, 6, 9). After each evaluation period it looks at two numbers:
 //   busy    = time spent compressing / wall time of the period (the CPU cost of compression)
 //   backlog = bytes waiting in front of the wire / the backlog limit (how far behind we are)
+//   input   = bytes of input not read yet / a bound (how far behind its sources the shipper is)
 // and applies this rule (docs/ship.md):
 //   1. behind (backlog > 50%) and compression is the cost (busy > 50%)   → one step cheaper
 //   2. behind and compression is cheap (busy <= 50%): the link is the bottleneck → one step
 //      smaller, since fewer bytes on the wire is what helps
-//   3. keeping up (backlog < 10%) and the next step's predicted busy (busy × its measured or
-//      assumed cost ratio) stays under 40% → one step smaller, to save bytes for free
-//   4. busy > 70% while keeping up → one step cheaper before it falls behind
+//   3. the input is behind (input > 50%) while the link keeps up: the shipper's own CPU is the
+//      bottleneck, and compression is part of it → one step cheaper when busy > 10%, but not
+//      below gzip 1 unless busy > 50% (none saves nothing)
+//   4. keeping up (backlog and input < 10%) and the next step's predicted busy (busy × its
+//      measured or assumed cost ratio) stays under 40% → one step smaller, to save bytes for
+//      free
+//   5. busy > 70% while keeping up → one step cheaper before it falls behind
 // A change needs two periods in a row that agree (hysteresis), and a step taken down because
 // of CPU is not retried upward for a cooldown of 10 periods.
 
@@ -53,6 +58,10 @@ const CAUGHT_UP = 0.1;
 const CPU_HIGH = 0.5;
 const CPU_TARGET = 0.4;
 const CPU_DANGER = 0.7;
+/** With the input behind, compression above this share of the time is worth cheapening. */
+const CPU_INPUT = 0.1;
+/** The cheapest step rule 3 takes for the input's sake: gzip 1. */
+const INPUT_FLOOR_STEP = 1;
 const COOLDOWN_PERIODS = 10;
 
 export class AutoController {
@@ -84,10 +93,10 @@ export class AutoController {
   }
 
   /**
-   * Called before each batch with the backlog fraction (0..1); returns a decision when the
-   * setting changes, else undefined.
+   * Called before each batch with the backlog fraction in front of the wire and the input's
+   * (both 0..1); returns a decision when the setting changes, else undefined.
    */
-  evaluate(backlog: number): AutoDecision | undefined {
+  evaluate(backlog: number, input = 0): AutoDecision | undefined {
     const elapsed = this.now() - this.periodStart;
     if (elapsed < this.options.periodMs || this.rawBytes === 0) return undefined;
     const busy = this.compressMs / elapsed;
@@ -96,7 +105,7 @@ export class AutoController {
     this.periodStart = this.now();
     this.compressMs = 0;
     this.rawBytes = 0;
-    const wanted = this.propose(busy, backlog);
+    const wanted = this.propose(busy, backlog, input);
     if (!wanted || wanted.step === this.step) {
       this.proposal = undefined;
       return undefined;
@@ -131,9 +140,9 @@ export class AutoController {
     return ASSUMED_COST[b] / ASSUMED_COST[a];
   }
 
-  private propose(busy: number, backlog: number) {
+  private propose(busy: number, backlog: number, input: number) {
     const pct = (x: number) => `${Math.round(x * 100)}%`;
-    const facts = `compression busy ${pct(busy)}, backlog ${pct(backlog)}`;
+    const facts = `compression busy ${pct(busy)}, backlog ${pct(backlog)}, input ${pct(input)}`;
     const up = this.step + 1;
     const down = this.step - 1;
     const canUp = up < AUTO_LADDER.length && this.cooldownUntil[up] <= this.period;
@@ -146,10 +155,21 @@ export class AutoController {
       }
       return undefined;
     }
+    if (input > BEHIND) {
+      const floor = busy > CPU_HIGH ? 0 : INPUT_FLOOR_STEP;
+      if (busy > CPU_INPUT && down >= floor) {
+        return {
+          step: down,
+          cpu: true,
+          reason: `input falling behind, link keeping up (${facts})`,
+        };
+      }
+      return undefined;
+    }
     if (busy > CPU_DANGER && down >= 0) {
       return { step: down, cpu: true, reason: `compression near CPU limit (${facts})` };
     }
-    if (backlog < CAUGHT_UP && canUp) {
+    if (backlog < CAUGHT_UP && input < CAUGHT_UP && canUp) {
       const predicted = busy * this.costRatio(this.step, up);
       if (predicted < CPU_TARGET) {
         return {

@@ -93,7 +93,15 @@ export interface Shipper {
   spooledPositions(): CheckpointPosition[];
   /** Called with each change of the auto codec setting and its reason. */
   onCodecChange?: (from: Setting, to: Setting, reason: string) => void;
+  /** Bytes of input not read yet (files' bytes behind their ends), for the auto rule. */
+  inputBehindBytes?: () => number;
 }
+
+/**
+ * Input lag that counts as fully behind for the auto rule: half of it (32 MiB, a fraction of a
+ * second of reading at full speed) means the shipper is not keeping up with its files.
+ */
+const INPUT_BEHIND_BOUND_BYTES = 64 << 20;
 
 const m = {
   recordsSent: counter('sluice_ship_records_sent_total', 'Records sent to the collector.'),
@@ -185,6 +193,7 @@ class ShipperImpl implements Shipper {
   };
   private readonly opts: Required<Omit<ShipperOptions, 'spoolDir' | 'connector'>>;
   onCodecChange?: (from: Setting, to: Setting, reason: string) => void;
+  inputBehindBytes?: () => number;
 
   constructor(options: ShipperOptions) {
     this.opts = {
@@ -341,7 +350,8 @@ class ShipperImpl implements Shipper {
     const backlog = this.spool.bytes / this.opts.spoolMaxBytes;
     const inFlightShare = this.transport instanceof FrameClient ? this.transport.pending : 0;
     const behind = Math.max(backlog, inFlightShare / (this.opts.window * 4));
-    const decision = this.auto.evaluate(Math.min(1, behind));
+    const input = (this.inputBehindBytes?.() ?? 0) / INPUT_BEHIND_BOUND_BYTES;
+    const decision = this.auto.evaluate(Math.min(1, behind), Math.min(1, input));
     if (!decision) return;
     m.codec.reset();
     m.codec.set({ codec: decision.codec, level: String(decision.level) }, 1);
