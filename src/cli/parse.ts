@@ -16,6 +16,9 @@ import { createMultiline, compileStartPattern, MULTILINE_PRESETS } from '../pars
 import type { Multiline, MultilinePreset } from '../parse/multiline.js';
 import { ParseStats, formatStatsTable } from '../parse/stats.js';
 import { NewlineFramer } from '../framing/newline.js';
+import type { ByteLineTaker } from '../framing/newline.js';
+import { AccessBytes } from '../parse/access-bytes.js';
+import type { AutoLineParser } from '../parse/line-parser.js';
 import { openInput } from '../sources/input.js';
 
 interface ParseFlags {
@@ -133,6 +136,37 @@ interface Sink {
   records(recs: LogRecord[], line: number, source: string | undefined): void;
   /** Called after each input chunk; may wait for stdout. */
   afterChunk(): Promise<void>;
+  /** Where NDJSON goes, for the access-log fast path (undefined with --stats). */
+  writer?: RecordBytesWriter;
+}
+
+/**
+ * The byte-level fast path for plain access lines (src/parse/access-bytes.ts), when the
+ * options allow it: NDJSON out, no multiline joining, an access format or detection.
+ */
+function accessTaker(
+  opts: ParseOptions,
+  multiline: boolean,
+  parser: AutoLineParser,
+  source: string | undefined,
+  sink: Sink,
+  counted: () => void,
+): ByteLineTaker | undefined {
+  const writer = sink.writer;
+  const f = opts.format ?? 'auto';
+  const formatOk = f === 'auto' || f === 'apache_common' || f === 'apache_combined';
+  if (writer === undefined || multiline || !formatOk) return undefined;
+  const fast = new AccessBytes(source, opts.keepRaw === true);
+  return {
+    scan: (buf, start) => fast.scan(buf, start),
+    take(buf, start) {
+      if (!parser.takesAccess(buf[start], buf[start + 10])) return false;
+      parser.sawAccess();
+      counted();
+      fast.write(buf, writer);
+      return true;
+    },
+  };
 }
 
 /** Reads one input through framer → (multiline) → parser into the sink. */
@@ -145,10 +179,11 @@ async function parseInput(
 ): Promise<void> {
   const source = path === '-' ? undefined : path;
   const parser = createLineParser({ ...opts, source });
-  const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes });
   const joiner = multiline?.();
   const recs: LogRecord[] = [];
   let lineNo = 0;
+  const taker = accessTaker(opts, joiner !== undefined, parser, source, sink, () => lineNo++);
+  const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes, taker });
   let eventLine = 0;
   // --stats on access logs counts most lines without building records (src/parse/access-stats).
   const light =
@@ -210,6 +245,7 @@ async function run(files: string[], flags: ParseFlags): Promise<number> {
           for (const r of recs) out.records.add(r);
         },
         afterChunk: () => out.drain(),
+        writer: out.records,
       };
   let failed = false;
   for (const path of inputs) {

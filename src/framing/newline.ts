@@ -13,9 +13,29 @@ const SLICE_BYTES = 64 * 1024;
 /** Receives one line (without its newline) and whether it was cut at maxLineBytes. */
 export type LineSink = (line: string, truncated: boolean) => void;
 
+/**
+ * A consumer that may take some lines as bytes, before they are decoded (a fast path). Only
+ * lines wholly inside one chunk and at most maxLineBytes long are offered; lines it declines
+ * reach the LineSink as usual, in input order with the taken ones.
+ */
+export interface ByteLineTaker {
+  /**
+   * Whether the line starting at `start` (ending at a `\n` inside `buf`) has the shape the
+   * taker wants: the index of its newline, or -1. No side effects beyond remembering it.
+   */
+  scan(buf: Buffer, start: number): number;
+  /**
+   * Takes the line scan() just accepted, once every earlier line was delivered; false when it
+   * declines after all (then the line goes to the LineSink).
+   */
+  take(buf: Buffer, start: number, end: number): boolean;
+}
+
 export interface NewlineFramerOptions {
   /** Longest line kept whole, in bytes (default 1 MiB). */
   maxLineBytes?: number;
+  /** Offered each line first (see ByteLineTaker). */
+  taker?: ByteLineTaker;
 }
 
 function stripCr(line: string): string {
@@ -41,9 +61,11 @@ export class NewlineFramer {
   private carryBytes = 0;
   private discarding = false;
   private first = true;
+  private readonly taker: ByteLineTaker | undefined;
 
   constructor(opts: NewlineFramerOptions = {}) {
     this.max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.taker = opts.taker;
   }
 
   /**
@@ -75,7 +97,8 @@ export class NewlineFramer {
     while (last >= start) {
       let end = start + SLICE_BYTES >= last ? last : chunk.indexOf(10, start + SLICE_BYTES);
       if (end < 0 || end > last) end = last;
-      this.frameRegion(chunk, start, end, sink);
+      if (this.taker) this.offerRegion(chunk, start, end, sink, this.taker);
+      else this.frameRegion(chunk, start, end, sink);
       start = end + 1;
     }
     if (start < chunk.length) this.hold(chunk.subarray(start), sink);
@@ -96,10 +119,15 @@ export class NewlineFramer {
   }
 
   /** Lines of chunk[start, last) — every one complete, separated by single LF bytes. */
-  private frameRegion(chunk: Buffer, start: number, last: number, sink: LineSink): void {
+  private frameRegion(
+    chunk: Buffer,
+    start: number,
+    last: number,
+    sink: LineSink,
+    mayOverflow = last - start > this.max,
+  ): void {
     const text = chunk.toString('utf8', start, last);
     const parts = text.split('\n');
-    const mayOverflow = last - start > this.max;
     for (let i = 0; i < parts.length; i++) {
       const line = parts[i];
       if (mayOverflow && line.length * 3 > this.max) {
@@ -112,6 +140,42 @@ export class NewlineFramer {
       }
       this.out(line, false, sink);
     }
+  }
+
+  /**
+   * Lines of chunk[start, last) offered to the taker one by one; runs of declined lines are
+   * decoded together by frameRegion(), each run before the next taken line.
+   */
+  private offerRegion(
+    chunk: Buffer,
+    start: number,
+    last: number,
+    sink: LineSink,
+    taker: ByteLineTaker,
+  ): void {
+    // Whether lines may be cut is decided for the whole region, as frameRegion() does for it.
+    const mayOverflow = last - start > this.max;
+    let run = start;
+    let s = start;
+    while (s <= last) {
+      let e = taker.scan(chunk, s);
+      if (e >= 0 && e <= last && e - s <= this.max) {
+        if (run < s) {
+          this.frameRegion(chunk, run, s - 1, sink, mayOverflow);
+          run = s;
+        }
+        if (taker.take(chunk, s, e)) {
+          this.first = false;
+          this.lines++;
+          run = e + 1;
+        }
+      } else {
+        e = chunk.indexOf(10, s);
+        if (e < 0 || e > last) e = last;
+      }
+      s = e + 1;
+    }
+    if (run <= last) this.frameRegion(chunk, run, last, sink, mayOverflow);
   }
 
   /** Keeps an unterminated tail; past maxLineBytes it is cut, emitted and the rest dropped. */

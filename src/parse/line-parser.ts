@@ -13,6 +13,7 @@ import { asDockerLine, readJsonObject, recordFromObject } from './json.js';
 import type { DockerLine } from './json.js';
 import { readCri } from './cri.js';
 import { textRecord } from './text.js';
+import { parseAccess } from './access.js';
 import { timeValueToEpochMs } from './time.js';
 import { optionError } from '../errors.js';
 import { FORMATS } from '../record/record.js';
@@ -34,7 +35,7 @@ interface Held {
 
 const NO_FORMAT = 'no supported format matched the line';
 
-class AutoLineParser implements LineParser {
+export class AutoLineParser implements LineParser {
   private readonly ctx: ParseContext;
   private last: FormatParser | undefined;
   private readonly forced: FormatParser | undefined;
@@ -75,6 +76,26 @@ class AutoLineParser implements LineParser {
       }
     }
     this.emit(this.parseText(line, refMs, this.forcedName !== undefined), line, out);
+  }
+
+  /**
+   * Whether a line that parseAccess() accepts, starting with byte `c0` and with byte `c10` at
+   * index 10, would get its record from parseAccess() here: a forced access format, or
+   * detection that tries parseAccess() first (neither JSON nor a possible CRI line, and the
+   * previous line was an access line, or nothing was detected yet and access comes first).
+   * For fast paths that stand in for parseAccess(); they call sawAccess() after each line.
+   */
+  takesAccess(c0: number, c10: number): boolean {
+    const f = this.forcedName;
+    if (f !== undefined) return f === 'apache_common' || f === 'apache_combined';
+    if (c0 === 123 || (c0 >= 48 && c0 <= 57 && c10 === 84)) return false;
+    if (this.last === parseAccess) return true;
+    return this.last === undefined && candidates(String.fromCharCode(c0))[0] === parseAccess;
+  }
+
+  /** A fast path gave the record of an access line: detection tries access first next. */
+  sawAccess(): void {
+    if (this.forcedName === undefined) this.last = parseAccess;
   }
 
   flush(out: LogRecord[]): void {
@@ -183,7 +204,7 @@ class AutoLineParser implements LineParser {
   }
 }
 
-export function createLineParser(opts: ParseOptions = {}): LineParser {
+export function createLineParser(opts: ParseOptions = {}): AutoLineParser {
   return new AutoLineParser(opts);
 }
 

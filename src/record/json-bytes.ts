@@ -392,6 +392,21 @@ export class RecordBytesWriter {
     if (this.pos >= this.chunkBytes) this.handOver();
   }
 
+  /**
+   * For encoders that write bytes themselves (src/parse/access-bytes.ts): makes room for `n`
+   * bytes and returns the Buffer to write into from `pendingBytes` on; then call commit().
+   */
+  reserve(n: number): Buffer {
+    this.room(n);
+    return this.buf;
+  }
+
+  /** Ends a reserve(): the bytes written reach index `end` (one record or more, whole). */
+  commit(end: number): void {
+    this.pos = end;
+    if (end >= this.chunkBytes) this.handOver();
+  }
+
   /** The encoded bytes not yet handed over (a view; the writer continues in a new Buffer). */
   take(): Buffer | undefined {
     if (this.pos === 0) return undefined;
