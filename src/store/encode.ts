@@ -16,28 +16,67 @@ export interface EncodedBatch {
   facts: BatchFacts;
 }
 
-// Consecutive records usually share the second, so its Date.parse is reused.
-let lastPrefix = '';
-let lastPrefixMs = 0;
+// Record times are read from their digits when they have the normalized shape
+// (YYYY-MM-DDTHH:MM:SS.mmmZ): Date.parse, or even a startsWith against the previous record's
+// second, cost more than the rest of a record's bookkeeping. The day's epoch ms is cached, as
+// consecutive records usually share the day. Anything else goes to Date.parse, whose result
+// the digit path equals (test/store/encode.test.ts compares them).
+let cachedDayKey = -1;
+let cachedDayMs = 0;
 
-function digit(ts: string, i: number): number {
-  const d = ts.charCodeAt(i) - 48;
-  return d >= 0 && d <= 9 ? d : NaN;
+/** The two-digit number at `i`, or -1 when either character is not a digit. */
+function twoDigits(ts: string, i: number): number {
+  const a = ts.charCodeAt(i) - 48;
+  const b = ts.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 /** Epoch ms of a record timestamp; NaN when it is not a time. */
 export function timestampMs(ts: string): number {
-  if (ts.length === 24 && ts.charCodeAt(23) === 90 && ts.charCodeAt(19) === 46) {
-    if (lastPrefix.length === 19 && ts.startsWith(lastPrefix)) {
-      const ms = digit(ts, 20) * 100 + digit(ts, 21) * 10 + digit(ts, 22);
-      if (ms >= 0) return lastPrefixMs + ms;
+  if (
+    ts.length === 24 &&
+    ts.charCodeAt(4) === 45 && // -
+    ts.charCodeAt(7) === 45 &&
+    ts.charCodeAt(10) === 84 && // T
+    ts.charCodeAt(13) === 58 && // :
+    ts.charCodeAt(16) === 58 &&
+    ts.charCodeAt(19) === 46 && // .
+    ts.charCodeAt(23) === 90 // Z
+  ) {
+    const c = twoDigits(ts, 0);
+    const y = twoDigits(ts, 2);
+    const mo = twoDigits(ts, 5);
+    const d = twoDigits(ts, 8);
+    const h = twoDigits(ts, 11);
+    const mi = twoDigits(ts, 14);
+    const sec = twoDigits(ts, 17);
+    const ms1 = twoDigits(ts, 20);
+    const ms2 = ts.charCodeAt(22) - 48;
+    if (
+      c >= 10 &&
+      y >= 0 &&
+      mo >= 1 &&
+      mo <= 12 &&
+      d >= 1 &&
+      d <= 31 &&
+      h >= 0 &&
+      h <= 23 &&
+      mi >= 0 &&
+      mi <= 59 &&
+      sec >= 0 &&
+      sec <= 59 &&
+      ms1 >= 0 &&
+      ms2 >= 0 &&
+      ms2 <= 9
+    ) {
+      const year = c * 100 + y;
+      const dayKey = (year * 16 + mo) * 32 + d;
+      if (dayKey !== cachedDayKey) {
+        cachedDayMs = Date.UTC(year, mo - 1, d);
+        cachedDayKey = dayKey;
+      }
+      return cachedDayMs + ((h * 60 + mi) * 60 + sec) * 1000 + ms1 * 10 + ms2;
     }
-    const whole = Date.parse(ts);
-    if (Number.isFinite(whole)) {
-      lastPrefix = ts.slice(0, 19);
-      lastPrefixMs = whole - (whole % 1000);
-    }
-    return whole;
   }
   return Date.parse(ts);
 }
