@@ -9,8 +9,18 @@ import type { LineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
 import type { Prefilter } from './prefilter.js';
-import { openBlocks, splitPoint, type Block, type BlockSource } from './read.js';
-import { countRangeOnWorker, type SplitResult } from './split.js';
+import {
+  BlockAssembler,
+  openBlocks,
+  openFile,
+  rangeBlocks,
+  splitSize,
+  type Block,
+  type BlockSource,
+  type ReadStats,
+} from './read.js';
+import { countChunksOnWorker, type ChunkWorker } from './split.js';
+import { ChunkClaims, MAIN, WORKER, chunkOwners, chunkRange } from './chunks.js';
 import {
   scanBlock,
   RAW_SKIP,
@@ -96,8 +106,15 @@ async function loadParser(options: ParseOptions): Promise<LineParser> {
 interface FileScan {
   pre: Prefilter | undefined;
   access: AccessLineHandler | undefined;
-  /** The second half's count, when a worker reads it. */
-  second: Promise<SplitResult | undefined> | undefined;
+}
+
+/** A file read by two threads: its size and the shared chunk owners (chunks.ts). */
+interface SplitFile {
+  path: string;
+  size: number;
+  owners: Int32Array;
+  /** The worker, once the first block has shown that it can count the file's lines. */
+  worker?: ChunkWorker;
 }
 
 /** Loaded only when following: a plain query needs no watcher. */
@@ -135,11 +152,6 @@ export class QueryEngine {
   /** Queries one file ("-" for standard input). */
   async runFile(path: string): Promise<void> {
     const { follow } = this.options;
-    const split = await this.splitFor(path);
-    const source: BlockSource =
-      follow && path !== '-'
-        ? await followSource(path, follow, this.options.maxLineBytes)
-        : await openBlocks(path, this.options.maxLineBytes, split && { from: 0, to: split.at });
     const parseOptions = { ...this.options.parse, source: path === '-' ? undefined : path };
     // The parsers are loaded when a line first needs one: a query that the raw readers answer
     // alone never loads them. Until then, lines to parse wait; as that changes their order,
@@ -147,7 +159,7 @@ export class QueryEngine {
     const unordered = this.options.sink.needsLine === false || this.options.sink.writeAccess;
     let parser = unordered ? undefined : await loadParser(parseOptions);
     const waiting: string[] = [];
-    const scan: FileScan = { pre: undefined, access: undefined, second: undefined };
+    const scan: FileScan = { pre: undefined, access: undefined };
     const parse = (line: string) => {
       if (parser !== undefined) return this.parse(parser, line);
       waiting.push(line);
@@ -162,39 +174,49 @@ export class QueryEngine {
       waiting.length = 0;
       await this.options.sink.drain();
     };
-    try {
-      await this.scanSource(source, scan, handle, afterBlock, split && { path, ...split });
-      if (split && !this.stopped) {
-        await this.secondHalf(path, split, scan, handle, afterBlock);
+    const size = await this.splitFor(path);
+    if (size !== undefined) await this.runSplit(path, size, scan, handle, afterBlock);
+    else {
+      const source: BlockSource =
+        follow && path !== '-'
+          ? await followSource(path, follow, this.options.maxLineBytes)
+          : await openBlocks(path, this.options.maxLineBytes);
+      try {
+        await this.scanSource(source.blocks(), scan, handle, afterBlock);
+      } finally {
+        this.addStats(source.stats);
       }
-      if (!this.stopped && parser !== undefined) {
-        this.out.length = 0;
-        parser.flush(this.out);
-        for (const rec of this.out) if (!this.offer(rec, undefined)) break;
-      }
-    } finally {
-      this.bytes += source.stats.bytes;
-      this.cutLines += source.stats.cutLines;
+    }
+    if (!this.stopped && parser !== undefined) {
+      this.out.length = 0;
+      parser.flush(this.out);
+      for (const rec of this.out) if (!this.offer(rec, undefined)) break;
     }
   }
 
-  /** Scans every block of a source; starts the second-half worker after the first block. */
+  private addStats(stats: ReadStats): void {
+    this.bytes += stats.bytes;
+    this.cutLines += stats.cutLines;
+  }
+
+  /** Scans every block; with `split`, starts the worker after the file's first block. */
   private async scanSource(
-    source: BlockSource,
+    blocks: AsyncIterable<Block> | Iterable<Block>,
     scan: FileScan,
     handle: LineHandler,
     afterBlock: () => Promise<void>,
-    split?: { path: string; at: number; size: number },
+    split?: SplitFile,
   ): Promise<void> {
-    for await (const block of source.blocks()) {
+    for await (const block of blocks) {
       if (scan.pre === undefined) {
         scan.pre = this.prefilterFor(block);
         scan.access = this.rawAccessFor(block, scan.pre);
         const literal = this.options.messageLiteral;
         if (split && scan.access && literal) {
-          scan.second = countRangeOnWorker({
+          split.worker = countChunksOnWorker({
             path: split.path,
-            range: { from: split.at, to: split.size },
+            size: split.size,
+            owners: split.owners,
             literal,
             maxLineBytes: this.options.maxLineBytes,
           });
@@ -206,44 +228,64 @@ export class QueryEngine {
     }
   }
 
-  /** The second half of a split file: the worker's count, or read here when it gave up. */
-  private async secondHalf(
+  /**
+   * A large file read by this thread and a worker side by side, chunk by chunk: whichever is
+   * free takes the next chunk. Chunks the worker claimed but did not count (it failed, or gave
+   * up) are read here afterwards.
+   */
+  private async runSplit(
     path: string,
-    split: { at: number; size: number },
+    size: number,
     scan: FileScan,
     handle: LineHandler,
     afterBlock: () => Promise<void>,
   ): Promise<void> {
-    const result = await scan.second;
-    if (result === undefined) {
-      const rest = await openBlocks(path, this.options.maxLineBytes, {
-        from: split.at,
-        to: split.size,
-      });
-      try {
-        await this.scanSource(rest, scan, handle, afterBlock);
-      } finally {
-        this.bytes += rest.stats.bytes;
-        this.cutLines += rest.stats.cutLines;
+    const fh = await openFile(path);
+    const split: SplitFile = { path, size, owners: chunkOwners(size) };
+    const assembler = new BlockAssembler(this.options.maxLineBytes);
+    const readChunk = (k: number) =>
+      this.scanSource(
+        rangeBlocks(fh.fd, assembler, chunkRange(fh.fd, size, k)),
+        scan,
+        handle,
+        afterBlock,
+        split,
+      );
+    try {
+      const claims = new ChunkClaims(split.owners, MAIN);
+      for (let k = claims.claim(); k >= 0 && !this.stopped; k = claims.claim()) await readChunk(k);
+      const worker = split.worker;
+      // Every chunk was read here before the worker took one: it is not waited for.
+      if (worker === undefined || !split.owners.includes(WORKER)) return;
+      const result = await worker.result;
+      split.worker = undefined;
+      const done = new Set(result?.done);
+      if (result !== undefined) {
+        this.addStats(result);
+        for (let i = 0; i < result.matched; i++) this.accept(undefined, undefined);
+        for (const line of result.visit) if (!handle(line, false)) break;
+        await afterBlock();
       }
-      return;
+      for (let k = 0; k < split.owners.length && !this.stopped; k++) {
+        if (split.owners[k] === WORKER && !done.has(k)) await readChunk(k);
+      }
+    } finally {
+      // Not waited for (nothing left for it, or this thread failed): stopped.
+      await split.worker?.stop();
+      this.addStats(assembler.stats);
+      await fh.close();
     }
-    this.bytes += result.bytes;
-    this.cutLines += result.cutLines;
-    for (let i = 0; i < result.matched; i++) this.accept(undefined, undefined);
-    for (const line of result.visit) if (!handle(line, false)) break;
-    await afterBlock();
   }
 
   /**
-   * Whether to read a file in two halves side by side: only for a large plain file, a literal
-   * decided on access lines (messageLiteral), a plain count and no --limit or --follow.
+   * The size of a file to read on two threads: only a large plain file, a literal decided on
+   * access lines (messageLiteral), a plain count and no --limit or --follow.
    */
-  private async splitFor(path: string) {
+  private async splitFor(path: string): Promise<number | undefined> {
     const { messageLiteral, sink, limit, follow } = this.options;
     if (messageLiteral === undefined || sink.needsLine !== false || sink.writeAccess) return;
     if (limit !== undefined || follow !== undefined || path === '-') return;
-    return splitPoint(path);
+    return splitSize(path);
   }
 
   /**

@@ -1,6 +1,6 @@
-// The worker side of split.ts: counts its range and posts the result.
+// The worker side of split.ts: counts the chunks it claims and posts the result.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { countRange, type SplitJob } from './split.js';
+import { countChunks, type SplitJob } from './split.js';
 
-parentPort?.postMessage(await countRange(workerData as SplitJob));
+parentPort?.postMessage(countChunks(workerData as SplitJob));
