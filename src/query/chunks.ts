@@ -16,6 +16,7 @@ export const WORKER = 2;
 
 /** Bytes read at a time while looking for the line start after a chunk boundary. */
 const PROBE_BYTES = 4096;
+const probe = Buffer.allocUnsafe(PROBE_BYTES);
 
 /** The chunk owners of a file of `size` bytes, in memory the worker can share. */
 export function chunkOwners(size: number, chunkBytes = CHUNK_BYTES): Int32Array {
@@ -65,7 +66,6 @@ export function chunkRange(
 function lineStartAtOrAfter(fd: number, size: number, at: number): number {
   if (at <= 0) return 0;
   if (at >= size) return size;
-  const probe = Buffer.allocUnsafe(PROBE_BYTES);
   // A line starts at `at` when the byte before it is a newline: look from there.
   let position = at - 1;
   while (position < size) {

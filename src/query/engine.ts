@@ -175,8 +175,11 @@ export class QueryEngine {
       await this.options.sink.drain();
     };
     const size = await this.splitFor(path);
-    if (size !== undefined) await this.runSplit(path, size, scan, handle, afterBlock);
-    else {
+    if (size !== undefined) {
+      // A split file is counted (splitFor): only lines waiting for the parser need a pause.
+      const afterChunkBlock = () => (waiting.length > 0 ? afterBlock() : undefined);
+      await this.runSplit(path, size, scan, handle, afterChunkBlock);
+    } else {
       const source: BlockSource =
         follow && path !== '-'
           ? await followSource(path, follow, this.options.maxLineBytes)
@@ -199,31 +202,57 @@ export class QueryEngine {
     this.cutLines += stats.cutLines;
   }
 
-  /** Scans every block; with `split`, starts the worker after the file's first block. */
+  /** Scans every block of a source. */
   private async scanSource(
-    blocks: AsyncIterable<Block> | Iterable<Block>,
+    blocks: AsyncIterable<Block>,
     scan: FileScan,
     handle: LineHandler,
     afterBlock: () => Promise<void>,
-    split?: SplitFile,
   ): Promise<void> {
     for await (const block of blocks) {
-      if (scan.pre === undefined) {
-        scan.pre = this.prefilterFor(block);
-        scan.access = this.rawAccessFor(block, scan.pre);
-        const literal = this.options.messageLiteral;
-        if (split && scan.access && literal) {
-          split.worker = countChunksOnWorker({
-            path: split.path,
-            size: split.size,
-            owners: split.owners,
-            literal,
-            maxLineBytes: this.options.maxLineBytes,
-          });
-        }
+      if (scan.pre === undefined) this.firstBlock(block, scan);
+      if (!scanBlock(block.buf, block.end, scan.pre as Prefilter, handle, scan.access)) {
+        this.stopped = true;
       }
-      if (!scanBlock(block.buf, block.end, scan.pre, handle, scan.access)) this.stopped = true;
       await afterBlock();
+      if (this.stopped) break;
+    }
+  }
+
+  /** Decides the prefilter and raw reading on a file's first block; may start the worker. */
+  private firstBlock(block: Block, scan: FileScan, split?: SplitFile): void {
+    scan.pre = this.prefilterFor(block);
+    scan.access = this.rawAccessFor(block, scan.pre);
+    const literal = this.options.messageLiteral;
+    if (split && scan.access && literal) {
+      split.worker = countChunksOnWorker({
+        path: split.path,
+        size: split.size,
+        owners: split.owners,
+        literal,
+        maxLineBytes: this.options.maxLineBytes,
+      });
+    }
+  }
+
+  /**
+   * The blocks of one chunk of a split file, read synchronously: a count needs no draining,
+   * so the loop yields to the event loop only when lines wait for the parser.
+   */
+  private async scanChunk(
+    blocks: Iterable<Block>,
+    scan: FileScan,
+    handle: LineHandler,
+    afterBlock: () => Promise<void> | undefined,
+    split: SplitFile,
+  ): Promise<void> {
+    for (const block of blocks) {
+      if (scan.pre === undefined) this.firstBlock(block, scan, split);
+      if (!scanBlock(block.buf, block.end, scan.pre as Prefilter, handle, scan.access)) {
+        this.stopped = true;
+      }
+      const after = afterBlock();
+      if (after !== undefined) await after;
       if (this.stopped) break;
     }
   }
@@ -238,13 +267,13 @@ export class QueryEngine {
     size: number,
     scan: FileScan,
     handle: LineHandler,
-    afterBlock: () => Promise<void>,
+    afterBlock: () => Promise<void> | undefined,
   ): Promise<void> {
     const fh = await openFile(path);
     const split: SplitFile = { path, size, owners: chunkOwners(size) };
     const assembler = new BlockAssembler(this.options.maxLineBytes);
     const readChunk = (k: number) =>
-      this.scanSource(
+      this.scanChunk(
         rangeBlocks(fh.fd, assembler, chunkRange(fh.fd, size, k)),
         scan,
         handle,
