@@ -1,7 +1,7 @@
 // One writer per store folder: a LOCK file holding the writer's pid. A lock whose process is
 // gone (a crash, SIGKILL) is taken over with a warning; a live one refuses the second writer.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import { LOCK_FILE } from './format.js';
@@ -22,9 +22,14 @@ function alive(pid: number): boolean {
 }
 
 /** Reads the pid in a LOCK file, or undefined when there is no lock. */
-export async function lockHolder(dir: string): Promise<number | undefined> {
+export function lockHolder(dir: string): Promise<number | undefined> {
+  return Promise.resolve(lockHolderSync(dir));
+}
+
+/** lockHolder with a blocking read (a LOCK file is a few bytes). */
+export function lockHolderSync(dir: string): number | undefined {
   try {
-    const pid = Number.parseInt(await fsp.readFile(join(dir, LOCK_FILE), 'utf8'), 10);
+    const pid = Number.parseInt(readFileSync(join(dir, LOCK_FILE), 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
   } catch {
     return undefined;

@@ -2,7 +2,15 @@
 // and day, raw and stored bytes, the data file's CRC-32, sparse time -> offset entries and the
 // segment's newest batch ids. Written atomically (tmp, fsync, rename) when a segment closes.
 
-import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  promises as fsp,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { LEVELS, type Level } from '../record/record.js';
 import { StoreError } from '../errors.js';
@@ -206,6 +214,21 @@ export async function readIndex(path: string): Promise<SegmentIndex> {
   } catch (err) {
     throw new StoreError(`${path}: cannot read index (${(err as Error).message})`, { cause: err });
   }
+  return parseIndex(path, text);
+}
+
+/** readIndex with a blocking read, for listings (an index is a few KiB). */
+export function readIndexSync(path: string): SegmentIndex {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new StoreError(`${path}: cannot read index (${(err as Error).message})`, { cause: err });
+  }
+  return parseIndex(path, text);
+}
+
+function parseIndex(path: string, text: string): SegmentIndex {
   let index: SegmentIndex;
   try {
     index = JSON.parse(text) as SegmentIndex;
