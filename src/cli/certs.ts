@@ -53,8 +53,7 @@ export function register(program: Command): void {
         const summaries: CertSummary[] = [];
         for (const file of certificateFiles(path))
           summaries.push(...(await readCertSummaries(file)));
-        if (summaries.length === 0)
-          throw new IoError(`certs show: no certificates found in ${path}.`);
+        if (summaries.length === 0) throw new IoError(`no certificates found in ${path}.`);
         let expiring = 0;
         for (const s of summaries) {
           const left = daysLeft(s);
@@ -85,14 +84,14 @@ function certificateFiles(path: string): string[] {
   try {
     isDir = statSync(path).isDirectory();
   } catch (err) {
-    throw new IoError(`certs show: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+    throw new IoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (!isDir) return [path];
   const files = readdirSync(path)
     .filter((f) => /\.(pem|crt|cer)$/i.test(f) && !/key/i.test(f))
     .sort()
     .map((f) => join(path, f));
-  if (files.length === 0) throw new ConfigError(`certs show: ${path} holds no .pem/.crt files.`);
+  if (files.length === 0) throw new ConfigError(`${path} holds no .pem/.crt files.`);
   return files;
 }
 

@@ -217,7 +217,7 @@ export async function readCertSummaries(file: string): Promise<CertSummary[]> {
   try {
     pem = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    throw new IoError(`certs show: cannot read ${file}: ${(err as Error).message}`, {
+    throw new IoError(`cannot read certificate file ${file}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -227,7 +227,7 @@ export async function readCertSummaries(file: string): Promise<CertSummary[]> {
     try {
       cert = new NodeX509(block);
     } catch (err) {
-      throw new IoError(`certs show: ${file} holds a certificate that cannot be parsed.`, {
+      throw new IoError(`${file} holds a certificate that cannot be parsed.`, {
         cause: err,
       });
     }
