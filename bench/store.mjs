@@ -15,6 +15,7 @@ import {
   fsyncSync,
   closeSync,
   readdirSync,
+  readFileSync,
   statSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -210,13 +211,34 @@ batches.length = 0;
   const span = n * 100;
   const since = new Date(t0 + span * 0.5).toISOString();
   const until = new Date(t0 + span * 0.51).toISOString();
+  // Wall seconds and CPU seconds (user + system) of one `sluice` run. The CPU time is the
+  // growth of this process's children's times in /proc/self/stat (Linux; clock ticks, 10 ms
+  // at the usual 100 per second; null elsewhere): spawnSync has reaped the child by then.
+  const ticksPerSec = (() => {
+    try {
+      return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+    } catch {
+      return 100;
+    }
+  })();
+  const childCpu = () => {
+    try {
+      const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+      return (Number(f[13]) + Number(f[14])) / ticksPerSec;
+    } catch {
+      return null;
+    }
+  };
   const timeCli = (args) => {
+    const c = childCpu();
     const s = performance.now();
     const r = spawnSync(process.execPath, [CLI, ...args], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     if (r.status !== 0) throw new Error(`sluice ${args.join(' ')} exited ${r.status}`);
-    return (performance.now() - s) / 1000;
+    const wall = (performance.now() - s) / 1000;
+    const c1 = childCpu();
+    return { wall, cpu: c === null || c1 === null ? null : c1 - c };
   };
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   // Library reads run in a fresh process: this one holds the record pool, and collections of
@@ -271,15 +293,22 @@ batches.length = 0;
       `(${results.window.library.speedup}x faster)`,
   );
   // The CLI's fixed cost (start-up, listing, reading the indexes) is measured on its own: a
-  // window before the store's first record, which reads no segment.
+  // window before the store's first record, which reads no segment. Full read, window and
+  // empty window run in turns, three times each, so a change of the machine's load falls on
+  // all three alike; each figure is the median of its three runs.
   const empty = ['--since', '2000-01-01T00:00:00Z', '--until', '2000-01-01T00:00:01Z'];
-  const startup = median([0, 1, 2].map(() => timeCli(['store', 'cat', '--dir', dir, ...empty])));
-  const full = timeCli(['store', 'cat', '--dir', dir]);
-  const window = median(
-    [0, 1, 2].map(() =>
-      timeCli(['store', 'cat', '--dir', dir, '--since', since, '--until', until]),
-    ),
-  );
+  const runs = { full: [], window: [], startup: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.full.push(timeCli(['store', 'cat', '--dir', dir]));
+    runs.window.push(timeCli(['store', 'cat', '--dir', dir, '--since', since, '--until', until]));
+    runs.startup.push(timeCli(['store', 'cat', '--dir', dir, ...empty]));
+  }
+  const wallOf = (k) => median(runs[k].map((r) => r.wall));
+  const cpuOf = (k) => (runs[k][0].cpu === null ? null : median(runs[k].map((r) => r.cpu)));
+  const full = wallOf('full');
+  const window = wallOf('window');
+  const startup = wallOf('startup');
+  const [fullCpu, windowCpu, startupCpu] = ['full', 'window', 'startup'].map(cpuOf);
   results.window = {
     ...results.window,
     storeBytes: onDisk,
@@ -292,6 +321,15 @@ batches.length = 0;
     // cost; then the net ratio is not measurable and is left out (null).
     speedupNetOfStartup:
       window - startup > 0.01 ? +((full - startup) / (window - startup)).toFixed(1) : null,
+    cpu:
+      fullCpu === null
+        ? null
+        : {
+            fullReadSeconds: +fullCpu.toFixed(2),
+            windowReadSeconds: +windowCpu.toFixed(3),
+            startupSeconds: +startupCpu.toFixed(3),
+            speedup: windowCpu > 0 ? +(fullCpu / windowCpu).toFixed(1) : null,
+          },
   };
   console.log(
     `  sluice store cat: store of ${(onDisk / 1e9).toFixed(2)} GB (${n} records): ` +
@@ -301,6 +339,13 @@ batches.length = 0;
         ? 'net ratio not measurable: the window took no longer than that)'
         : `${results.window.speedupNetOfStartup}x net of it)`),
   );
+  if (results.window.cpu) {
+    const c = results.window.cpu;
+    console.log(
+      `  sluice store cat, CPU time: full ${c.fullReadSeconds} s, 1% window ` +
+        `${c.windowReadSeconds} s (${c.speedup}x less), empty window ${c.startupSeconds} s`,
+    );
+  }
   // The same store compressed (a writer opened with gzip compresses every closed segment):
   // a window enters each .sgz at the gzip block its sparse entry points to.
   const c0 = performance.now();
