@@ -18,6 +18,7 @@ import { ParseStats, formatStatsTable } from '../parse/stats.js';
 import { NewlineFramer } from '../framing/newline.js';
 import type { ByteLineTaker } from '../framing/newline.js';
 import { AccessBytes } from '../parse/access-bytes.js';
+import type { AccessByteFacts } from '../parse/access-bytes.js';
 import type { AutoLineParser } from '../parse/line-parser.js';
 import { openInput } from '../sources/input.js';
 
@@ -142,7 +143,8 @@ interface Sink {
 
 /**
  * The byte-level fast path for plain access lines (src/parse/access-bytes.ts), when the
- * options allow it: NDJSON out, no multiline joining, an access format or detection.
+ * options allow it: no multiline joining, an access format or detection. It writes NDJSON or
+ * counts --stats.
  */
 function accessTaker(
   opts: ParseOptions,
@@ -150,13 +152,36 @@ function accessTaker(
   parser: AutoLineParser,
   source: string | undefined,
   sink: Sink,
+  stats: ParseStats | undefined,
   counted: () => void,
 ): ByteLineTaker | undefined {
   const writer = sink.writer;
   const f = opts.format ?? 'auto';
   const formatOk = f === 'auto' || f === 'apache_common' || f === 'apache_combined';
-  if (writer === undefined || multiline || !formatOk) return undefined;
+  if (multiline || !formatOk) return undefined;
   const fast = new AccessBytes(source, opts.keepRaw === true);
+  if (stats !== undefined) {
+    // As the --stats light path for strings (parseOne): counted whatever the previous line.
+    const facts: AccessByteFacts = {
+      combined: false,
+      epochMs: 0,
+      status: 0,
+      clientStart: 0,
+      clientEnd: 0,
+      pathStart: -1,
+      pathEnd: -1,
+    };
+    return {
+      scan: (buf, start) => fast.scan(buf, start),
+      take(buf) {
+        counted();
+        fast.facts(buf, facts);
+        stats.addAccessBytes(buf, facts);
+        return true;
+      },
+    };
+  }
+  if (writer === undefined) return undefined;
   return {
     scan: (buf, start) => fast.scan(buf, start),
     take(buf, start) {
@@ -182,7 +207,8 @@ async function parseInput(
   const joiner = multiline?.();
   const recs: LogRecord[] = [];
   let lineNo = 0;
-  const taker = accessTaker(opts, joiner !== undefined, parser, source, sink, () => lineNo++);
+  const count = () => void lineNo++;
+  const taker = accessTaker(opts, joiner !== undefined, parser, source, sink, stats, count);
   const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes, taker });
   let eventLine = 0;
   // --stats on access logs counts most lines without building records (src/parse/access-stats).

@@ -26,14 +26,17 @@ const MAX_DIGITS = 9;
 /** findTime() looks for the time only this near the start of the line. */
 const MAX_TIME_AT = 512;
 
-/** Constant output bytes, read four at a time like the line (see cp()). */
-function bytes(text: string): DataView {
-  const b = Buffer.from(text, 'latin1');
-  return new DataView(b.buffer, b.byteOffset, b.length);
+/** Constant output bytes and their length, copied like the line's fields (see cp()). */
+interface Bytes {
+  readonly v: DataView;
+  readonly n: number;
 }
 
-const B_OPEN = bytes('{"timestamp":"');
-const B_CLIENT = bytes('"http":{"client_ip":"');
+function bytes(text: string): Bytes {
+  const b = Buffer.from(text, 'utf8');
+  return { v: new DataView(b.buffer, b.byteOffset, b.length), n: b.length };
+}
+
 const B_REMOTE_USER = bytes('","remote_user":"');
 const B_METHOD = bytes('","method":"');
 const B_PATH = bytes('","path":"');
@@ -49,13 +52,31 @@ const B_RAW = bytes(',"raw":"');
 const B_END_STR = bytes('"}');
 const B_END_STR_STR = bytes('"}}');
 
-/** `","level":"info","severity":9,"message":"` per level. */
-function levelBytes(level: Level): DataView {
-  return bytes(`","level":"${level}","severity":${SEVERITY[level]},"message":"`);
+const TIMESTAMP_KEY = '{"timestamp":"';
+
+/**
+ * `{"timestamp":"…","level":"info","severity":9,"message":"` for a level, with room for the
+ * time text, which setTime() writes in place.
+ */
+class Prefix {
+  private readonly buf: Buffer;
+  readonly bytes: Bytes;
+
+  constructor(level: Level) {
+    const text =
+      `${TIMESTAMP_KEY}${'0'.repeat(ISO_BYTES)}","level":"${level}",` +
+      `"severity":${SEVERITY[level]},"message":"`;
+    this.buf = Buffer.from(text, 'latin1');
+    this.bytes = {
+      v: new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length),
+      n: this.buf.length,
+    };
+  }
+
+  setTime(iso: string): void {
+    for (let i = 0; i < ISO_BYTES; i++) this.buf[TIMESTAMP_KEY.length + i] = iso.charCodeAt(i);
+  }
 }
-const L_INFO = levelBytes('info');
-const L_WARN = levelBytes('warn');
-const L_ERROR = levelBytes('error');
 
 /**
  * Copies s[from, to) to o at q, eight bytes at a time through DataViews as float64 (about
@@ -86,8 +107,8 @@ function cp(o: DataView, q: number, s: DataView, from: number, to: number): numb
 }
 
 /** A whole constant. */
-function k(o: DataView, q: number, c: DataView): number {
-  return cp(o, q, c, 0, c.byteLength);
+function k(o: DataView, q: number, c: Bytes): number {
+  return cp(o, q, c.v, 0, c.n);
 }
 
 /** A DataView over `b`, kept while `b` is the same Buffer (a chunk holds thousands of lines). */
@@ -161,13 +182,25 @@ function numberValue(b: Uint8Array, at: number, end: number): number {
   return v;
 }
 
+/** What --stats counts of an access line: AccessFacts with byte ranges for the strings. */
+export interface AccessByteFacts {
+  combined: boolean;
+  epochMs: number;
+  /** -1 when written as `-`. */
+  status: number;
+  clientStart: number;
+  clientEnd: number;
+  /** -1 when the request has no `METHOD TARGET` shape. */
+  pathStart: number;
+  pathEnd: number;
+}
+
 /** What scan() found in the last line it accepted (offsets into that Buffer). */
 interface Fields {
   start: number;
   clientEnd: number;
   userStart: number;
   userEnd: number;
-  epochIso: Uint8Array;
   rqStart: number;
   rqEnd: number;
   status: number;
@@ -178,6 +211,11 @@ interface Fields {
   uaStart: number;
   uaEnd: number;
   end: number;
+  /** Set by findTarget(). */
+  sp1: number;
+  sp2: number;
+  targetEnd: number;
+  qm: number;
 }
 
 /**
@@ -190,7 +228,6 @@ export class AccessBytes {
     clientEnd: 0,
     userStart: 0,
     userEnd: 0,
-    epochIso: new Uint8Array(ISO_BYTES),
     rqStart: 0,
     rqEnd: 0,
     status: 0,
@@ -200,18 +237,25 @@ export class AccessBytes {
     uaStart: -1,
     uaEnd: -1,
     end: 0,
+    sp1: 0,
+    sp2: 0,
+    targetEnd: 0,
+    qm: 0,
   };
   /** The last time text read and its ISO form: lines of one second share them. */
   private readonly timeWords = new Int32Array(7);
   private timeValid = false;
   private epochMs = 0;
-  private readonly isoBytes = new Uint8Array(ISO_BYTES);
-  private readonly iso = new DataView(this.isoBytes.buffer);
+  /** The record's opening up to the message for the cached time, per level. */
+  private readonly info = new Prefix('info');
+  private readonly warn = new Prefix('warn');
+  private readonly error = new Prefix('error');
   private readonly inView = new ViewOf();
   private readonly outView = new ViewOf();
   /** `","format":"apache_common"` + source + `,` and the combined one. */
-  private readonly midCommon: DataView;
-  private readonly midCombined: DataView;
+  /** `","format":"apache_common"` + source + `,"http":{"client_ip":"`, and the combined one. */
+  private readonly midCommon: Bytes;
+  private readonly midCombined: Bytes;
   private readonly fixedBytes: number;
 
   /**
@@ -223,11 +267,9 @@ export class AccessBytes {
     private readonly keepRaw: boolean,
   ) {
     const src = source === undefined ? '' : `,"source":${JSON.stringify(source)}`;
-    const common = Buffer.from(`","format":"apache_common"${src},`, 'utf8');
-    const combined = Buffer.from(`","format":"apache_combined"${src},`, 'utf8');
-    this.midCommon = new DataView(common.buffer, common.byteOffset, common.length);
-    this.midCombined = new DataView(combined.buffer, combined.byteOffset, combined.length);
-    this.fixedBytes = combined.length + 512;
+    this.midCommon = bytes(`","format":"apache_common"${src},"http":{"client_ip":"`);
+    this.midCombined = bytes(`","format":"apache_combined"${src},"http":{"client_ip":"`);
+    this.fixedBytes = this.midCombined.n + 512;
   }
 
   /** Epoch ms of the time in the line scan() accepted last. */
@@ -325,7 +367,9 @@ export class AccessBytes {
     const c2 = this.timeWords;
     for (let i = 0; i < 6; i++) c2[i] = v.getInt32(t + 4 * i, true);
     c2[6] = v.getUint16(t + 24, true);
-    for (let i = 0; i < ISO_BYTES; i++) this.isoBytes[i] = iso.charCodeAt(i);
+    this.info.setTime(iso);
+    this.warn.setTime(iso);
+    this.error.setTime(iso);
     this.epochMs = ms;
     this.timeValid = true;
     return true;
@@ -337,15 +381,14 @@ export class AccessBytes {
     const out = w.reserve(4 * (f.end - f.start) + this.fixedBytes);
     const o = this.outView.get(out);
     const b = this.inView.get(buf);
-    let q = k(o, w.pendingBytes, B_OPEN);
-    q = k(o, q, this.iso);
     const level = levelFromStatus(f.status);
-    q = k(o, q, level === 'info' ? L_INFO : level === 'warn' ? L_WARN : L_ERROR);
+    const open = level === 'info' ? this.info : level === 'warn' ? this.warn : this.error;
+    let q = k(o, w.pendingBytes, open.bytes);
     const rqStart = f.rqStart;
     const rqEnd = f.rqEnd;
     q = cp(o, q, b, rqStart, rqEnd);
     q = k(o, q, f.refStart < 0 ? this.midCommon : this.midCombined);
-    q = cp(o, k(o, q, B_CLIENT), b, f.start, f.clientEnd);
+    q = cp(o, q, b, f.start, f.clientEnd);
     if (f.userEnd - f.userStart !== 1 || buf[f.userStart] !== 45) {
       q = cp(o, k(o, q, B_REMOTE_USER), b, f.userStart, f.userEnd);
     }
@@ -357,24 +400,24 @@ export class AccessBytes {
     if (f.status >= 0) q = writeInt(o, k(o, q, B_STATUS), f.status);
     q = k(o, q, f.status >= 0 ? B_BYTES_AFTER_NUM : B_BYTES_AFTER_STR);
     q = writeInt(o, q, f.bytes < 0 ? 0 : f.bytes);
-    let open = false;
+    let inString = false;
     if (f.refStart >= 0) {
       if (present(buf, f.refStart, f.refEnd)) {
         q = cp(o, k(o, q, B_REFERRER), b, f.refStart, f.refEnd);
-        open = true;
+        inString = true;
       }
       if (f.uaStart >= 0 && present(buf, f.uaStart, f.uaEnd)) {
-        if (open) o.setUint8(q++, 34);
+        if (inString) o.setUint8(q++, 34);
         q = cp(o, k(o, q, B_USER_AGENT), b, f.uaStart, f.uaEnd);
-        open = true;
+        inString = true;
       }
     }
     if (this.keepRaw) {
-      if (open) o.setUint8(q++, 34);
+      if (inString) o.setUint8(q++, 34);
       o.setUint8(q++, 125);
       q = this.writeRaw(o, b, k(o, q, B_RAW));
       q = k(o, q, B_END_STR);
-    } else if (open) {
+    } else if (inString) {
       q = k(o, q, B_END_STR_STR);
     } else {
       o.setUint8(q++, 125);
@@ -409,6 +452,21 @@ export class AccessBytes {
    */
   private splitRequest(buf: Buffer, o: DataView, b: DataView, q: number): number {
     const f = this.f;
+    if (!this.findTarget(buf)) return q;
+    q = cp(o, k(o, q, B_METHOD), b, f.rqStart, f.sp1);
+    q = cp(o, k(o, q, B_PATH), b, f.sp1 + 1, f.qm);
+    if (f.qm + 1 < f.targetEnd) q = cp(o, k(o, q, B_QUERY), b, f.qm + 1, f.targetEnd);
+    if (f.targetEnd !== f.rqEnd) q = cp(o, k(o, q, B_PROTOCOL), b, f.sp2 + 1, f.rqEnd);
+    return q;
+  }
+
+  /**
+   * Finds the method's end (sp1), the protocol's space (sp2), the target's end and its `?`
+   * (qm, else the target's end) as splitRequestAt() does; false when the request has no
+   * `METHOD TARGET [HTTP/x]` shape.
+   */
+  private findTarget(buf: Buffer): boolean {
+    const f = this.f;
     const start = f.rqStart;
     const end = f.rqEnd;
     // The method's letters, up to the first space.
@@ -416,25 +474,45 @@ export class AccessBytes {
     for (; sp1 < end; sp1++) {
       const c = buf[sp1];
       if (c === 32) break;
-      if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return q;
+      if (!((c >= 65 && c <= 90) || c === 95 || c === 45)) return false;
     }
-    if (sp1 === start || sp1 >= end || sp1 - start > 24) return q;
+    if (sp1 === start || sp1 >= end || sp1 - start > 24) return false;
     let sp2 = end - 1;
     while (sp2 > sp1 && buf[sp2] !== 32) sp2--;
     let targetEnd = end;
     if (sp2 > sp1) {
       // HTTP/0.9 has no protocol; anything else without one is not a request line.
-      if (!isHttpSlash(buf, sp2 + 1)) return q;
+      if (!isHttpSlash(buf, sp2 + 1)) return false;
       targetEnd = sp2;
     }
-    if (targetEnd === sp1 + 1) return q;
-    q = cp(o, k(o, q, B_METHOD), b, start, sp1);
+    if (targetEnd === sp1 + 1) return false;
     let qm = sp1 + 1;
     while (qm < targetEnd && buf[qm] !== 63) qm++;
-    q = cp(o, k(o, q, B_PATH), b, sp1 + 1, qm);
-    if (qm + 1 < targetEnd) q = cp(o, k(o, q, B_QUERY), b, qm + 1, targetEnd);
-    if (targetEnd !== end) q = cp(o, k(o, q, B_PROTOCOL), b, sp2 + 1, end);
-    return q;
+    f.sp1 = sp1;
+    f.sp2 = sp2;
+    f.targetEnd = targetEnd;
+    f.qm = qm;
+    return true;
+  }
+
+  /**
+   * What `sluice parse --stats` counts of the line scan() accepted last, as scanAccess() in
+   * access-stats.ts finds it (this path takes a subset of the lines that one takes).
+   */
+  facts(buf: Buffer, out: AccessByteFacts): void {
+    const f = this.f;
+    out.combined = f.refStart >= 0;
+    out.epochMs = this.epochMs;
+    out.status = f.status;
+    out.clientStart = f.start;
+    out.clientEnd = f.clientEnd;
+    const empty = f.rqEnd === f.rqStart || (f.rqEnd === f.rqStart + 1 && buf[f.rqStart] === 45);
+    if (!empty && this.findTarget(buf)) {
+      out.pathStart = f.sp1 + 1;
+      out.pathEnd = f.qm;
+    } else {
+      out.pathStart = -1;
+    }
   }
 }
 

@@ -6,42 +6,127 @@
 import type { LogRecord } from '../record/record.js';
 import type { AccessFacts } from './access-stats.js';
 import { scanAccess } from './access-stats.js';
+import type { AccessByteFacts } from './access-bytes.js';
 import { levelFromStatus } from './level.js';
 import { isoMs } from './time.js';
 
-/** Counts values, keeping at most `capacity` of them; exact while fewer are distinct. */
+/** Slots of the byte index: a power of two, at least twice the capacity. */
+function indexSlots(capacity: number): number {
+  let n = 1024;
+  while (n < capacity * 2) n *= 2;
+  return n;
+}
+
+/** FNV-1a over char codes (ASCII keys: the same value as over their bytes). */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Buffer's own Latin-1 reader (the keys read with it are ASCII); toString checks each call. */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/**
+ * Counts values, keeping at most `capacity` of them; exact while fewer are distinct. Values
+ * come as strings (add) or as ASCII byte ranges of a line (addBytes, the access fast path,
+ * which then makes no string for values already counted); both reach the same entries.
+ */
 export class TopCounter {
-  private readonly counts = new Map<string, number>();
+  /** Entry → value and count; `byValue` maps back; freed entries are reused. */
+  private readonly keys: string[] = [];
+  private readonly counts: number[] = [];
+  private readonly free: number[] = [];
+  private readonly byValue = new Map<string, number>();
+  /** Open addressing over ASCII values: entry + 1 per slot (0 empty), and each entry's hash. */
+  private readonly slots: Int32Array;
+  private readonly hashes: number[] = [];
+  private readonly mask: number;
   /** True once values had to be dropped: the counts are then lower bounds. */
   approximate = false;
 
-  constructor(private readonly capacity = 20_000) {}
+  constructor(private readonly capacity = 20_000) {
+    this.slots = new Int32Array(indexSlots(capacity));
+    this.mask = this.slots.length - 1;
+  }
 
   add(value: string): void {
-    const c = this.counts.get(value);
-    if (c !== undefined) {
-      this.counts.set(value, c + 1);
+    const e = this.byValue.get(value);
+    if (e !== undefined) {
+      this.counts[e]++;
       return;
     }
-    if (this.counts.size >= this.capacity) this.shrink();
     // A slice of a line keeps the whole 1 MiB decoded chunk it came from alive; the concat
     // then substr makes V8 copy the value into a string of its own.
-    this.counts.set((' ' + value).substring(1), 1);
+    this.insert((' ' + value).substring(1), isAscii(value) ? hashString(value) : undefined);
+  }
+
+  /** add() for the ASCII text in buf[from, to). */
+  addBytes(buf: Buffer, from: number, to: number): void {
+    let h = 0x811c9dc5;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 16777619);
+    const n = to - from;
+    for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
+      const e = this.slots[slot] - 1;
+      if (e < 0) break;
+      if (this.hashes[e] !== h) continue;
+      const key = this.keys[e];
+      if (key.length !== n) continue;
+      let i = 0;
+      while (i < n && key.charCodeAt(i) === buf[from + i]) i++;
+      if (i === n) {
+        this.counts[e]++;
+        return;
+      }
+    }
+    // Every ASCII value counted is in the index: this one is new.
+    this.insert((buf as Latin1Buffer).latin1Slice(from, to), h);
+  }
+
+  /** A new value with count 1; `hash` for ASCII values, which the byte index holds. */
+  private insert(value: string, hash: number | undefined): void {
+    if (this.byValue.size >= this.capacity) this.shrink();
+    const e = this.free.pop() ?? this.keys.length;
+    this.keys[e] = value;
+    this.counts[e] = 1;
+    this.byValue.set(value, e);
+    this.hashes[e] = hash ?? 0;
+    if (hash !== undefined) this.index(e, hash);
+  }
+
+  private index(e: number, hash: number): void {
+    let slot = hash & this.mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+    this.slots[slot] = e + 1;
   }
 
   /** Misra-Gries step: take the smallest count off every entry and drop those left at zero. */
   private shrink(): void {
     this.approximate = true;
     let min = Infinity;
-    for (const c of this.counts.values()) if (c < min) min = c;
-    for (const [k, c] of this.counts) {
-      if (c <= min) this.counts.delete(k);
-      else this.counts.set(k, c - min);
+    for (const e of this.byValue.values()) if (this.counts[e] < min) min = this.counts[e];
+    this.slots.fill(0);
+    for (const [k, e] of this.byValue) {
+      if (this.counts[e] <= min) {
+        this.byValue.delete(k);
+        this.free.push(e);
+      } else {
+        this.counts[e] -= min;
+        if (isAscii(k)) this.index(e, this.hashes[e]);
+      }
     }
   }
 
   top(n: number): Array<{ value: string; count: number }> {
-    return [...this.counts]
+    return [...this.byValue]
+      .map(([value, e]): [string, number] => [value, this.counts[e]])
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, n)
       .map(([value, count]) => ({ value, count }));
@@ -108,6 +193,23 @@ export class ParseStats {
   addAccessLine(line: string): boolean {
     const f = this.facts;
     if (!scanAccess(line, f)) return false;
+    this.addAccessFacts(f);
+    return true;
+  }
+
+  /** Counts an access line from what the byte-level fast path read of it (AccessBytes). */
+  addAccessBytes(buf: Buffer, f: AccessByteFacts): void {
+    this.records++;
+    bump(this.formats, f.combined ? 'apache_combined' : 'apache_common');
+    bump(this.levels, levelFromStatus(f.status));
+    if (f.status >= 0 && f.status < 1000) this.statusCounts[f.status]++;
+    if (f.pathStart >= 0) this.paths.addBytes(buf, f.pathStart, f.pathEnd);
+    this.ips.addBytes(buf, f.clientStart, f.clientEnd);
+    if (f.epochMs < this.firstMs) this.firstMs = f.epochMs;
+    if (f.epochMs > this.lastMs) this.lastMs = f.epochMs;
+  }
+
+  private addAccessFacts(f: AccessFacts): void {
     this.records++;
     bump(this.formats, f.combined ? 'apache_combined' : 'apache_common');
     bump(this.levels, levelFromStatus(f.status));
@@ -116,7 +218,6 @@ export class ParseStats {
     this.ips.add(f.clientIp);
     if (f.epochMs < this.firstMs) this.firstMs = f.epochMs;
     if (f.epochMs > this.lastMs) this.lastMs = f.epochMs;
-    return true;
   }
   private readonly started = performance.now();
 

@@ -13,6 +13,7 @@ import type { LogRecord } from '../../src/record/record.js';
 import { NewlineFramer } from '../../src/framing/newline.js';
 import type { ByteLineTaker } from '../../src/framing/newline.js';
 import { RecordBytesWriter } from '../../src/record/json-bytes.js';
+import { ParseStats, TopCounter } from '../../src/parse/stats.js';
 import { fixture, runCli, tempDir } from '../helpers.js';
 
 const NOW = '2026-03-01T12:00:00Z';
@@ -40,6 +41,37 @@ function generalOutput(input: Buffer, opts: ParseOptions, chunkBytes = 1 << 20):
   const rest = writer.take();
   if (rest !== undefined) out.push(Buffer.from(rest));
   return Buffer.concat(out);
+}
+
+/** What `sluice parse --stats --output json` printed before the fast path, without timings. */
+function generalStats(files: string[]): Record<string, unknown> {
+  const stats = new ParseStats();
+  for (const file of files) {
+    const input = readFileSync(file);
+    const parser = createLineParser({ now: NOW_MS, source: file });
+    const framer = new NewlineFramer();
+    const recs: LogRecord[] = [];
+    let lineNo = 0;
+    const onLine = (line: string, truncated: boolean) => {
+      lineNo++;
+      if (!truncated && stats.addAccessLine(line)) return;
+      parser.push(line, recs);
+      for (const r of recs) stats.add(r, lineNo, file);
+      recs.length = 0;
+    };
+    framer.push(input, onLine);
+    framer.end(onLine);
+    parser.flush(recs);
+    for (const r of recs) stats.add(r, lineNo, file);
+    stats.lines += lineNo;
+    stats.bytes += input.length;
+  }
+  return withoutTimings(stats.report(10) as unknown as Record<string, unknown>);
+}
+
+function withoutTimings(r: Record<string, unknown>): Record<string, unknown> {
+  for (const k of ['elapsed_ms', 'lines_per_second', 'bytes_per_second']) delete r[k];
+  return r;
 }
 
 /** Deterministic pseudo-random numbers. */
@@ -221,6 +253,46 @@ test('access-bytes - generated awkward lines under every option the fast path me
     for (const [flags, opts] of cases) await assertSameAsGeneral(files, flags, opts);
   } finally {
     dir.cleanup();
+  }
+});
+
+test('access-bytes - --stats gives the statistics of the string path', async () => {
+  const dir = tempDir();
+  try {
+    const gen = [11, 12].map((seed) => {
+      const p = join(dir.path, `gen-${seed}.log`);
+      writeFileSync(p, generated(seed, 4000));
+      return p;
+    });
+    for (const files of [fixtureFiles(), gen]) {
+      const r = await runCli(['parse', '--stats', '--output', 'json', '--now', NOW, ...files]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = withoutTimings(JSON.parse(r.stdout) as Record<string, unknown>);
+      assert.deepEqual(got, generalStats(files));
+    }
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('access-bytes - top counters give the same counts for bytes and strings', () => {
+  const r = rng(3);
+  const values = Array.from({ length: 300 }, (_, i) =>
+    i % 17 === 0 ? `n\u00e9-${i}` : `10.0.${i % 13}.${i}`,
+  );
+  for (const capacity of [5, 50, 1000]) {
+    const strings = new TopCounter(capacity);
+    const mixed = new TopCounter(capacity);
+    for (let n = 0; n < 5000; n++) {
+      const v = values[Math.floor(values.length * r() ** 2)];
+      strings.add(v);
+      if (r() < 0.5 && !/[^\x00-\x7f]/.test(v)) {
+        const buf = Buffer.from(`xx${v}yy`, 'latin1');
+        mixed.addBytes(buf, 2, buf.length - 2);
+      } else mixed.add(v);
+    }
+    assert.deepEqual(mixed.top(1000), strings.top(1000), `capacity ${capacity}`);
+    assert.equal(mixed.approximate, strings.approximate);
   }
 });
 
