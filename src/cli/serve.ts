@@ -7,6 +7,7 @@ import { loadServeConfig, resolveServeSettings, type ServeFlags } from '../confi
 import { ConfigError } from '../errors.js';
 import { createCollector } from '../net/collector.js';
 import { decoderFor, framerFor } from '../net/decode.js';
+import type { RecordSink } from '../net/store-queue.js';
 import '../net/frame-session.js'; // registers sluice's framed protocol ("SLUC")
 import { openStoreWriter } from '../store/index.js';
 import { componentLogger } from '../telemetry/logger.js';
@@ -68,13 +69,17 @@ async function serve(opts: ServeOptions): Promise<number> {
   const redactor = redactorFromFlags(opts);
 
   const sink = await openStoreWriter(opts.store, storeOptions);
+  const collectorSink: RecordSink = redactingSink(sink, redactor);
+  // Encoded lines (the syslog fast path) only when the sink stores them as they are: a
+  // redacting sink must see every record.
+  const decode = { encodedLines: typeof collectorSink.appendEncoded === 'function' };
   const collector = createCollector({
-    sink: redactingSink(sink, redactor),
+    sink: collectorSink,
     settings,
     logger: log,
     summaryIntervalMs,
     framerFor,
-    decoderFor: (framing, peer) => decoderFor(framing, peer, parse),
+    decoderFor: (framing, peer) => decoderFor(framing, peer, parse, decode),
   });
   let telemetry: Awaited<ReturnType<typeof startTelemetryServer>> | undefined;
   let tlsListener: Awaited<ReturnType<typeof startServeTls>>;

@@ -22,9 +22,16 @@ import type { BatchOwner, RecordBatcher, StoreQueue } from '../net/store-queue.j
 import type { LevelFilter } from '../transforms/level-filter.js';
 import type { RateLimiter } from '../transforms/rate-limit.js';
 
-/** Splits a byte stream into frames, decoded as UTF-8; throws ProtocolError on a broken limit. */
+/** A frame as bytes: buf[start, end), its terminator already removed. */
+export type ByteFrameSink = (buf: Buffer, start: number, end: number) => void;
+
+/**
+ * Splits a byte stream into frames, decoded as UTF-8; throws ProtocolError on a broken limit.
+ * With `onBytes` (given when the decoder reads bytes), a framer may hand a frame over as its
+ * bytes instead of its text; decoded as UTF-8 they must be the text it would have passed on.
+ */
 export interface StreamFramer {
-  push(chunk: Buffer, onFrame: (frame: string) => void): void;
+  push(chunk: Buffer, onFrame: (frame: string) => void, onBytes?: ByteFrameSink): void;
   end(onFrame: (frame: string) => void): void;
 }
 
@@ -32,12 +39,21 @@ export interface StreamFramer {
  * Turns one frame into records (usually one; a held container partial gives none). With
  * `lines`, a decoder that knows a record's exact encoding (an NDJSON line that already is a
  * record) sets lines[i] for the record it pushed at out[i]; other entries stay unset.
+ * `bytes`, when present, decodes a frame given as bytes (the same records as for its text).
  */
-export type FrameDecoder = (
+export type FrameDecoder = ((
   frame: string,
   out: LogRecord[],
   lines?: Array<string | undefined>,
-) => void;
+) => void) & {
+  bytes?: (
+    buf: Buffer,
+    start: number,
+    end: number,
+    out: LogRecord[],
+    lines: Array<string | undefined>,
+  ) => void;
+};
 
 /** Settings read afresh for every chunk, so a SIGHUP reload reaches open connections. */
 export interface ConnectionSettings {
@@ -240,7 +256,8 @@ export class TcpConnection implements BatchOwner {
    */
   private feed(chunk: Buffer): void {
     try {
-      (this.framer as StreamFramer).push(chunk, this.onFrame);
+      const bytes = (this.decode as FrameDecoder).bytes ? this.onBytes : undefined;
+      (this.framer as StreamFramer).push(chunk, this.onFrame, bytes);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.admit(this.scratch);
@@ -253,6 +270,11 @@ export class TcpConnection implements BatchOwner {
 
   private readonly onFrame = (frame: string): void => {
     (this.decode as FrameDecoder)(frame, this.scratch, this.scratchLines);
+  };
+
+  private readonly onBytes = (buf: Buffer, start: number, end: number): void => {
+    const bytes = (this.decode as FrameDecoder).bytes;
+    if (bytes) bytes(buf, start, end, this.scratch, this.scratchLines);
   };
 
   /** Level filter, rate limit, then the batcher; empties `records` (the scratch array). */
