@@ -97,6 +97,9 @@ export interface Shipper {
   inputBehindBytes?: () => number;
 }
 
+/** Batches a writer may leave being compressed and spooled before write() makes it wait. */
+const MAX_CUTS_IN_HAND = 4;
+
 /**
  * Input lag that counts as fully behind for the auto rule: half of it (32 MiB, a fraction of a
  * second of reading at full speed) means the shipper is not keeping up with its files.
@@ -174,6 +177,10 @@ class ShipperImpl implements Shipper {
   private timer?: NodeJS.Timeout;
   /** Cuts run one after another, in order, so sequences follow input order. */
   private chain: Promise<void> = Promise.resolve();
+  /** Batches cut and not yet spooled (encoding, compressing or being written to disk). */
+  private cutsInHand = 0;
+  /** The error that stopped the chain: every later write rejects with it. */
+  private chainError?: Error;
   /** Acks of input batches waiting on a collector ack (memory spool). */
   private readonly waitingAcks = new Map<number, Acknowledgement[]>();
   private readonly inTransit = new Set<Promise<void>>();
@@ -283,6 +290,7 @@ class ShipperImpl implements Shipper {
   }
 
   write(batch: Batch): Promise<void> {
+    if (this.chainError) return Promise.reject(this.chainError);
     const p = this.pending;
     for (const r of batch.records) p.records.push(r);
     p.bytes += batch.bytes;
@@ -291,7 +299,11 @@ class ShipperImpl implements Shipper {
       p.positions.set(`${pos.dev}:${pos.ino}`, pos);
     }
     if (p.records.length >= this.opts.batchRecords || p.bytes >= this.opts.batchBytes) {
-      return this.cut();
+      // The caller goes on reading while a few batches are compressed and spooled (an fsync
+      // or two each): waiting for every one made the source idle for that time, and the
+      // spool's fsyncs alone capped a shipper near 100 batches a second.
+      const spooled = this.cut();
+      return this.cutsInHand > MAX_CUTS_IN_HAND ? spooled : Promise.resolve();
     }
     if (!this.timer && p.records.length > 0) {
       this.timer = setTimeout(() => void this.cut(), this.opts.batchWaitMs);
@@ -307,7 +319,16 @@ class ShipperImpl implements Shipper {
     const taken = this.pending;
     this.pending = emptyPending();
     if (taken.records.length === 0 && taken.acks.length === 0) return this.chain;
-    this.chain = this.chain.then(() => this.spoolBatch(taken));
+    this.cutsInHand++;
+    this.chain = this.chain
+      .then(() => this.spoolBatch(taken))
+      .catch((err: unknown) => {
+        this.chainError ??= err as Error;
+        throw err;
+      })
+      .finally(() => this.cutsInHand--);
+    // Whoever does not wait for this batch learns of a failure from the next write.
+    this.chain.catch(() => {});
     return this.chain;
   }
 
