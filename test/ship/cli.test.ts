@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { runCli, spawnCli, tempDir, waitForLine } from '../helpers.js';
 import { startFakeCollector, until, type FakeCollector } from './harness.js';
@@ -110,7 +111,7 @@ test('ship cli - a file being written, shipper killed with SIGKILL 3 times, rest
   }
 });
 
-test('ship cli - an 8 s outage: the spool grows, health says 503, then everything drains', async () => {
+test('ship cli - a 30 s outage while the file grows: the spool grows, health says 503, then everything drains', async () => {
   const dir = tempDir();
   let collector = await startFakeCollector();
   const port = collector.port;
@@ -145,28 +146,36 @@ test('ship cli - an 8 s outage: the spool grows, health says 503, then everythin
     await until(() => tally.size === 2000, 20_000);
     assert.equal((await fetch(health)).status, 200);
     await collector.close();
-    appendFileSync(file, lines(2000, 6000));
-    await until(() => false, 8_000).catch(() => undefined); // the outage
-    const down = await fetch(health);
-    const body = (await down.json()) as { spool_batches: number; connected: boolean };
-    assert.equal(down.status, 503);
-    assert.equal(body.connected, false);
-    assert.ok(body.spool_batches >= 10, `spool ${body.spool_batches}`);
+    // The outage, as the issue sets it: 30 s with the collector down while the file keeps
+    // growing (1,000 lines every 5 s); the spool is looked at twice to see it grow.
+    const spoolAt: number[] = [];
+    for (let step = 0; step < 6; step++) {
+      appendFileSync(file, lines(2000 + step * 1000, 3000 + step * 1000));
+      await sleep(5_000);
+      if (step === 1 || step === 5) {
+        const down = await fetch(health);
+        const body = (await down.json()) as { spool_batches: number; connected: boolean };
+        assert.equal(down.status, 503);
+        assert.equal(body.connected, false);
+        spoolAt.push(body.spool_batches);
+      }
+    }
+    assert.ok(spoolAt[0] >= 10 && spoolAt[1] >= spoolAt[0] + 15, `spool ${spoolAt.join(' -> ')}`);
     collector = await startFakeCollector(port);
     collector.tally = tally;
-    await until(() => tally.size === 6000, 20_000);
+    await until(() => tally.size === 8000, 30_000);
     const acked = async () => {
       const text = await (await fetch(`http://127.0.0.1:${m[1]}/metrics`)).text();
       return { text, n: Number(/sluice_ship_records_acked_total (\d+)/.exec(text)?.[1]) };
     };
     let metrics = await acked();
-    for (let i = 0; i < 50 && metrics.n < 6000; i++) {
+    for (let i = 0; i < 50 && metrics.n < 8000; i++) {
       await new Promise((r) => setTimeout(r, 100));
       metrics = await acked();
     }
-    assert.equal(metrics.n, 6000);
+    assert.equal(metrics.n, 8000);
     assert.match(metrics.text, /sluice_ship_rtt_seconds_bucket/);
-    assert.deepEqual(audit(collector, 6000), { missing: 0, repeats: 0 });
+    assert.deepEqual(audit(collector, 8000), { missing: 0, repeats: 0 });
   } finally {
     child.kill('SIGTERM');
     await exited(child);
