@@ -20,10 +20,20 @@ const cli = resolve(root, process.env.SLUICE_CLI ?? 'dist/src/cli/main.js');
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const results = { scale, ndjson: {}, ndjsonRecords: {}, loggen: {}, idle: {} };
 
-function startServe(store) {
+function startServe(store, extraArgs = []) {
   const child = spawn(
     process.execPath,
-    [cli, 'serve', '--tcp', '127.0.0.1:0', '--store', store, '--metrics', '127.0.0.1:0'],
+    [
+      cli,
+      'serve',
+      '--tcp',
+      '127.0.0.1:0',
+      '--store',
+      store,
+      '--metrics',
+      '127.0.0.1:0',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } },
   );
   return new Promise((resolvePromise, reject) => {
@@ -57,10 +67,14 @@ function peakRss(pid) {
   }
 }
 
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid) {
+/**
+ * CPU seconds (user + system) a process has used so far: all its threads, or with `tid` one
+ * of them (the main thread's id is the pid).
+ */
+function cpuSeconds(pid, tid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const stat = readFileSync(path, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
   } catch {
@@ -226,10 +240,14 @@ async function settle(count, want, quietMs) {
 // Both peers are measured the same way: messages made durable (sluice: stored under its
 // default --fsync interval; syslog-ng: written to its file, no fsync) divided by the time from
 // loggen's start to the moment the last of them landed.
-async function benchLoggenSluice(ng, seconds) {
+// `peer` sluiceUncompressed: the store's closed segments left uncompressed (--compression
+// none), as syslog-ng's plain file is; by default a worker thread gzips every closed segment
+// while the run goes on, and its CPU time counts in the process's.
+async function benchLoggenSluice(ng, seconds, peer = 'sluice', extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-serve-'));
-  const { child, tcp, http } = await startServe(join(dir, 'store'));
+  const { child, tcp, http } = await startServe(join(dir, 'store'), extraArgs);
   const cpu0 = cpuSeconds(child.pid);
+  const main0 = cpuSeconds(child.pid, child.pid);
   const t0 = Date.now();
   const sent = await runLoggen(ng, tcp, seconds);
   const done = await settle(
@@ -239,9 +257,20 @@ async function benchLoggenSluice(ng, seconds) {
   );
   const rss = peakRss(child.pid);
   const cpu = cpuSeconds(child.pid) - cpu0;
+  const mainCpu = cpuSeconds(child.pid, child.pid) - main0;
   await stop(child);
   rmSync(dir, { recursive: true, force: true });
-  report('sluice', seconds, sent, done.count, (done.lastAt - t0) / 1000, rss, cpu);
+  report(peer, seconds, sent, done.count, (done.lastAt - t0) / 1000, rss, cpu);
+  // The main thread frames, parses, encodes and appends; the rest is the compression worker,
+  // V8's GC helpers and libuv's file-system threads.
+  const entry = results.loggen[peer];
+  entry.mainThreadCpuSeconds = mainCpu;
+  entry.recordsPerMainThreadCpuSecond = perCpuSecond(done.count, mainCpu);
+  console.log(
+    `  ${peer}: main thread ${mainCpu.toFixed(2)} CPU-s = ` +
+      `${entry.recordsPerMainThreadCpuSecond}/main-thread-CPU-s, other threads ` +
+      `${(cpu - mainCpu).toFixed(2)} CPU-s`,
+  );
 }
 
 async function benchLoggenSyslogNg(ng, seconds) {
@@ -395,6 +424,7 @@ const seconds = Math.max(2, Math.round(20 * scale));
 if (ng) {
   await benchLoggenSluice(ng, seconds);
   await benchLoggenSyslogNg(ng, seconds);
+  await benchLoggenSluice(ng, seconds, 'sluiceUncompressed', ['--compression', 'none']);
   const a = results.loggen.sluice?.recordsPerSec;
   const b = results.loggen.syslogNg?.recordsPerSec;
   if (a && b) {
@@ -407,6 +437,11 @@ if (ng) {
       // on how much of the two cores the other tenants left to each run.
       results.loggen.ratioPerCpuSecond = ac / bc;
       console.log(`ratio sluice / syslog-ng per CPU-second: ${(ac / bc).toFixed(2)}`);
+    }
+    const u = results.loggen.sluiceUncompressed?.recordsPerSec;
+    if (u) {
+      results.loggen.ratioUncompressedToSyslogNg = u / b;
+      console.log(`ratio sluice (--compression none) / syslog-ng (loggen): ${(u / b).toFixed(2)}`);
     }
   }
 } else {

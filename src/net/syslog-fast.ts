@@ -211,18 +211,7 @@ export class SyslogFastPath {
       if (b[msgAt + 1] === 0xbb && b[msgAt + 2] === 0xbf) msgAt += 3;
     }
     const message = msgAt < p.msgEnd ? (b as Latin1Readable).utf8Slice(msgAt, p.msgEnd) : '';
-    const rec: LogRecord = {
-      timestamp,
-      level: pri.level,
-      severity: SEVERITY[pri.level],
-      message,
-      format: p.format,
-    };
-    if (h.host !== undefined) rec.host = h.host;
-    if (h.service !== undefined) rec.service = h.service;
-    if (h.pid >= 0) rec.pid = h.pid;
-    if (h.procid !== undefined) rec.fields = { procid: h.procid };
-    rec.syslog =
+    const syslog =
       h.msgid === undefined
         ? { facility: pri.facility, facility_code: pri.code, severity_code: pri.sev }
         : {
@@ -231,7 +220,36 @@ export class SyslogFastPath {
             severity_code: pri.sev,
             msgid: h.msgid,
           };
-    rec.source = this.source;
+    let rec: LogRecord;
+    if (h.host !== undefined && h.service !== undefined && h.pid >= 0 && h.procid === undefined) {
+      // The usual shape in one literal: one object layout, no property added one by one.
+      rec = {
+        timestamp,
+        level: pri.level,
+        severity: SEVERITY[pri.level],
+        message,
+        format: p.format,
+        host: h.host,
+        service: h.service,
+        pid: h.pid,
+        syslog,
+        source: this.source,
+      };
+    } else {
+      rec = {
+        timestamp,
+        level: pri.level,
+        severity: SEVERITY[pri.level],
+        message,
+        format: p.format,
+      };
+      if (h.host !== undefined) rec.host = h.host;
+      if (h.service !== undefined) rec.service = h.service;
+      if (h.pid >= 0) rec.pid = h.pid;
+      if (h.procid !== undefined) rec.fields = { procid: h.procid };
+      rec.syslog = syslog;
+      rec.source = this.source;
+    }
     if (timestamp !== this.beforeTs || p.pri !== this.beforePri) {
       this.beforeTs = timestamp;
       this.beforePri = p.pri;
