@@ -88,6 +88,8 @@ export class StoreWriter extends EventEmitter {
   private lastSyncAt = 0;
   private draining?: Promise<void>;
   private syncing?: Promise<void>;
+  /** An fsync was asked for while one ran (syncBehind). */
+  private syncWanted = false;
   private failed?: unknown;
   private closing = false;
   private readonly ids = new Map<string, true>();
@@ -378,14 +380,22 @@ export class StoreWriter extends EventEmitter {
     this.metrics.records.inc(records);
     this.metrics.bytes.inc(bytes);
     this.metrics.batches.inc(taken.length);
+    if (this.failed) {
+      // A timed fsync failed while this write ran: its batches cannot be reported durable.
+      this.reject(taken);
+      return;
+    }
     this.unsynced.push(...taken);
     this.unsyncedBytes += bytes;
     const o = this.options;
-    if (o.fsync === 'always') await this.syncNow();
+    // fsyncs run while the next blocks are written (group commit): the writes do not wait
+    // for the disk, only the acknowledgements do.
+    if (o.fsync === 'always') this.syncBehind();
     else if (o.fsync === 'interval') {
-      // At most one fsync per interval: right away after a quiet spell, else when it is due.
+      // At most one fsync per interval: right away after a quiet spell, else when it is due;
+      // and one as soon as fsyncIntervalBytes wait.
       const dueInMs = this.lastSyncAt + o.fsyncIntervalMs - Date.now();
-      if (dueInMs <= 0 || this.unsyncedBytes >= o.fsyncIntervalBytes) await this.syncNow();
+      if (dueInMs <= 0 || this.unsyncedBytes >= o.fsyncIntervalBytes) this.syncBehind();
       else this.syncTimer ??= setTimeout(() => this.onSyncTimer(), dueInMs);
     } else if (o.fsync === 'never') {
       this.unsyncedBytes = 0;
@@ -400,6 +410,24 @@ export class StoreWriter extends EventEmitter {
       this.metrics.appendSeconds.observe(Number(now - w.startedNs) / 1e9);
       w.resolve({ stored: w.records, duplicate: false });
     }
+  }
+
+  /**
+   * Starts an fsync without waiting for it; while one runs, another starts when it ends (for
+   * the blocks written meanwhile). Each sync settles only batches written before it began.
+   */
+  private syncBehind(): void {
+    if (this.syncing) {
+      this.syncWanted = true;
+      return;
+    }
+    this.syncWanted = false;
+    this.syncNow().then(
+      () => {
+        if (this.syncWanted && !this.failed) this.syncBehind();
+      },
+      (err: unknown) => this.fail(err, []),
+    );
   }
 
   // A pending timer keeps the process alive while batches wait for their fsync.
@@ -450,11 +478,14 @@ export class StoreWriter extends EventEmitter {
   /** A write or sync failed: nothing after it can be trusted to land, so the writer stops. */
   private fail(err: unknown, waiters: Waiter[]): void {
     this.failed ??= err;
-    const error = this.failedError();
     log.error({ dir: this.dir, error: (err as Error).message }, 'Store write failed.');
-    for (const w of [...waiters, ...this.unsynced.splice(0), ...this.queue.splice(0)]) {
-      w.reject(error);
-    }
+    this.reject([...waiters, ...this.unsynced.splice(0), ...this.queue.splice(0)]);
+  }
+
+  /** Rejects batches with the error that stopped the writer. */
+  private reject(waiters: Waiter[]): void {
+    const error = this.failedError();
+    for (const w of waiters) w.reject(error);
   }
 
   private failedError(): StoreError {
