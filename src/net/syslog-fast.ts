@@ -38,6 +38,8 @@ const DOT = 46;
 /** Records with times outside 0000-9999 take the reference time in the general path. */
 const MIN_MS = -62_167_219_200_000;
 const MAX_MS = 253_402_300_799_999;
+/** Characters JSON.stringify escapes in a string that came from UTF-8 (no lone surrogates). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 /** Header bytes (host to message) longer than this are not cached. */
 const MAX_HEADER_KEY = 256;
 
@@ -255,8 +257,10 @@ export class SyslogFastPath {
       this.beforePri = p.pri;
       this.before = '{"timestamp":"' + timestamp + pri.head;
     }
-    const quoted = JSON.stringify(message);
-    lines[out.length] = this.before + quoted + h.after;
+    // Most messages need no escape: then the quotes go around the message string itself.
+    lines[out.length] = NEEDS_ESCAPE.test(message)
+      ? this.before + JSON.stringify(message) + h.after
+      : this.before + '"' + message + '"' + h.after;
     out.push(rec);
     return p.format;
   }
