@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -192,6 +192,8 @@ async function main() {
   console.log(
     `scale ${SCALE}: access log ${ACCESS_BYTES / 1e6} MB, NDJSON ${NDJSON_BYTES / 1e6} MB`,
   );
+  const loadAtStart = loadavg().map((x) => +x.toFixed(2));
+  console.log(`load average at start: ${loadAtStart.join(' ')}`);
   await generate(access, ACCESS_BYTES, accessLine, 7);
   await generate(ndjson, NDJSON_BYTES, ndjsonLine, 11);
   const aBytes = statSync(access).size;
@@ -267,6 +269,8 @@ async function main() {
     ...figures.filter((f) => f.name.startsWith('sluice')).map((f) => f.peak_rss_mb ?? 0),
   );
   console.log(`peak RSS of sluice across all cases: ${maxRss} MB (target < 150 MB)`);
+  const loadAtEnd = loadavg().map((x) => +x.toFixed(2));
+  console.log(`load average at end: ${loadAtEnd.join(' ')}`);
   mkdirSync(join(here, 'results'), { recursive: true });
   await writeFile(
     join(here, 'results', 'query.json'),
@@ -278,6 +282,7 @@ async function main() {
         figures,
         ratios: ratios.filter(Boolean),
         sluice_peak_rss_mb: maxRss,
+        load_average: { start: loadAtStart, end: loadAtEnd },
       },
       null,
       2,

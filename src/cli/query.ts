@@ -7,7 +7,7 @@ import { ConfigError, ExpressionError } from '../errors.js';
 import { FORMATS, LEVELS, isLevel, type Format, type Level } from '../record/record.js';
 import { QueryEngine, type Sink } from '../query/engine.js';
 import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
-import { buildPrefilter, statusConstraint } from '../query/prefilter.js';
+import { buildPrefilter, statusConstraint, type Prefilter } from '../query/prefilter.js';
 import { isPureLiteral, requiredLiteral } from '../query/regex.js';
 import type { RecordFilter } from '../query/filter.js';
 import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
@@ -101,6 +101,7 @@ async function query(files: string[], flags: QueryFlags): Promise<number> {
     light,
     rawAccess: rawAccessReading(filter, flags, sink),
     messageLiteral: messageLiteral(filterOptions, filter, sink),
+    parallelLevel: parallelLevel(filterOptions, prefilter),
     parse: readParseOptions(flags),
     maxLineBytes: parseSizeBytes(flags.maxLineBytes ?? '1MiB', '--max-line-bytes'),
   });
@@ -289,6 +290,14 @@ function rawAccessReading(filter: RecordFilter, flags: QueryFlags, sink: Sink) {
   const decide = decidable && sinkTakes;
   if (statusTest === undefined && !decide) return undefined;
   return { statusTest, decide };
+}
+
+/** --level when it is the only filter and has a raw-line prefilter (see EngineOptions). */
+function parallelLevel(options: FilterOptions, prefilter: Prefilter): Level | undefined {
+  const { level, sinceMs, untilMs, grep, where } = options;
+  if (sinceMs !== undefined || untilMs !== undefined || grep !== undefined) return;
+  if (where !== undefined || prefilter.jsonLevel === undefined) return;
+  return level;
 }
 
 /** The --grep literal that a raw access line can be tested with (see EngineOptions). */

@@ -24,24 +24,38 @@ export function chunkOwners(size: number, chunkBytes = CHUNK_BYTES): Int32Array 
   return new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT));
 }
 
-/** Claims chunks of a shared owner array for one thread, in file order. */
+/**
+ * Claims chunks of a shared owner array for one thread, in file order, or from the end
+ * backwards (a worker whose chunks the main thread will print in order reads the file's end
+ * first, so the main thread rarely waits for a chunk in progress).
+ */
 export class ChunkClaims {
-  private next = 0;
+  private next: number;
 
   constructor(
     readonly owners: Int32Array,
     private readonly me: number,
-  ) {}
+    private readonly fromEnd = false,
+  ) {
+    this.next = fromEnd ? owners.length - 1 : 0;
+  }
 
   /** The next chunk this thread now owns, or -1 when every chunk is taken. */
   claim(): number {
     const { owners } = this;
-    while (this.next < owners.length) {
-      const k = this.next++;
+    const step = this.fromEnd ? -1 : 1;
+    while (this.next >= 0 && this.next < owners.length) {
+      const k = this.next;
+      this.next += step;
       if (Atomics.compareExchange(owners, k, FREE, this.me) === FREE) return k;
     }
     return -1;
   }
+}
+
+/** Takes chunk k for `me` when it is still free. */
+export function claimChunk(owners: Int32Array, k: number, me: number): boolean {
+  return Atomics.compareExchange(owners, k, FREE, me) === FREE;
 }
 
 /**

@@ -2,7 +2,7 @@
 // parses only those, applies the record filter and hands matches to the sink. The same
 // filter runs over store batches, where records arrive already parsed.
 
-import type { LogRecord } from '../record/record.js';
+import type { Level, LogRecord } from '../record/record.js';
 import { levelFromStatus } from '../parse/level.js';
 import { decodeJson } from '../record/json.js';
 import type { LineParser } from '../parse/line-parser.js';
@@ -19,8 +19,13 @@ import {
   type BlockSource,
   type ReadStats,
 } from './read.js';
-import { countChunksOnWorker, type ChunkWorker } from './split.js';
-import { ChunkClaims, MAIN, WORKER, chunkOwners, chunkRange } from './chunks.js';
+import {
+  countChunksOnWorker,
+  levelChunksOnWorker,
+  type ChunkWorker,
+  type LevelWorker,
+} from './split.js';
+import { ChunkClaims, MAIN, WORKER, chunkOwners, chunkRange, claimChunk } from './chunks.js';
 import {
   scanBlock,
   RAW_SKIP,
@@ -72,6 +77,12 @@ export interface EngineOptions {
    * bytes (the record's message) without decoding or parsing the line.
    */
   messageLiteral?: Buffer;
+  /**
+   * Set when --level is the only filter: a large plain file is then read by two threads, the
+   * worker picking candidate lines with the same prefilter (split.ts), this thread parsing and
+   * printing them in file order.
+   */
+  parallelLevel?: Level;
   /** Keep reading files as they grow, until the signal aborts. */
   follow?: { signal: AbortSignal; pollIntervalMs?: number };
   maxLineBytes?: number;
@@ -115,6 +126,8 @@ interface SplitFile {
   owners: Int32Array;
   /** The worker, once the first block has shown that it can count the file's lines. */
   worker?: ChunkWorker;
+  /** Or the worker picking candidate lines, for output in order. */
+  levelWorker?: LevelWorker;
 }
 
 /** Loaded only when following: a plain query needs no watcher. */
@@ -175,7 +188,9 @@ export class QueryEngine {
       await this.options.sink.drain();
     };
     const size = await this.splitFor(path);
-    if (size !== undefined) {
+    if (size !== undefined && this.options.messageLiteral === undefined) {
+      await this.runOrderedSplit(path, size, scan, handle, afterBlock);
+    } else if (size !== undefined) {
       // A split file is counted (splitFor): only lines waiting for the parser need a pause.
       const afterChunkBlock = () => (waiting.length > 0 ? afterBlock() : undefined);
       await this.runSplit(path, size, scan, handle, afterChunkBlock);
@@ -224,8 +239,22 @@ export class QueryEngine {
     scan.pre = this.prefilterFor(block);
     scan.access = this.rawAccessFor(block, scan.pre);
     const literal = this.options.messageLiteral;
-    if (split && scan.access && literal) {
+    const level = this.options.parallelLevel;
+    if (split && level !== undefined && literal === undefined) {
+      // Only where this thread's prefilter is the one the worker builds from --level alone.
+      if (scan.access === undefined && scan.pre === this.options.prefilter) {
+        split.levelWorker = levelChunksOnWorker({
+          kind: 'level',
+          path: split.path,
+          size: split.size,
+          owners: split.owners,
+          level,
+          maxLineBytes: this.options.maxLineBytes,
+        });
+      }
+    } else if (split && scan.access && literal) {
       split.worker = countChunksOnWorker({
+        kind: 'count',
         path: split.path,
         size: split.size,
         owners: split.owners,
@@ -307,13 +336,56 @@ export class QueryEngine {
   }
 
   /**
-   * The size of a file to read on two threads: only a large plain file, a literal decided on
-   * access lines (messageLiteral), a plain count and no --limit or --follow.
+   * A large file whose candidate lines a worker picks, from the end backwards, while this
+   * thread reads chunks from the start; this thread takes every chunk in file order, waiting
+   * for the worker's lines of a chunk it claimed (or reading the chunk itself when the worker
+   * failed).
+   */
+  private async runOrderedSplit(
+    path: string,
+    size: number,
+    scan: FileScan,
+    handle: LineHandler,
+    afterBlock: () => Promise<void>,
+  ): Promise<void> {
+    const fh = await openFile(path);
+    const split: SplitFile = { path, size, owners: chunkOwners(size) };
+    const assembler = new BlockAssembler(this.options.maxLineBytes);
+    try {
+      for (let k = 0; k < split.owners.length && !this.stopped; k++) {
+        const mine = claimChunk(split.owners, k, MAIN);
+        const picked = mine ? undefined : await split.levelWorker?.chunk(k);
+        if (picked === undefined) {
+          const blocks = rangeBlocks(fh.fd, assembler, chunkRange(fh.fd, size, k));
+          await this.scanChunk(blocks, scan, handle, afterBlock, split);
+          continue;
+        }
+        this.addStats(picked);
+        for (const line of picked.lines) {
+          if (!handle(line, false)) {
+            this.stopped = true;
+            break;
+          }
+        }
+        await afterBlock();
+      }
+    } finally {
+      await split.levelWorker?.stop();
+      this.addStats(assembler.stats);
+      await fh.close();
+    }
+  }
+
+  /**
+   * The size of a file to read on two threads: only a large plain file, no --limit or
+   * --follow, and either a literal decided on access lines (messageLiteral) with a plain count,
+   * or --level as the only filter (parallelLevel).
    */
   private async splitFor(path: string): Promise<number | undefined> {
-    const { messageLiteral, sink, limit, follow } = this.options;
-    if (messageLiteral === undefined || sink.needsLine !== false || sink.writeAccess) return;
+    const { messageLiteral, parallelLevel, sink, limit, follow } = this.options;
     if (limit !== undefined || follow !== undefined || path === '-') return;
+    const count = messageLiteral !== undefined && sink.needsLine === false && !sink.writeAccess;
+    if (!count && (messageLiteral !== undefined || parallelLevel === undefined)) return;
     return splitSize(path);
   }
 

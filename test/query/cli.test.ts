@@ -337,3 +337,54 @@ test('query cli - a large file counted in two halves gives the answer of one pas
     dir.cleanup();
   }
 });
+
+test('query cli - --level on a large NDJSON file read by two threads prints what one pass prints', async () => {
+  // Above SPLIT_MIN_BYTES a --level query lets a worker pick candidate lines of chunks from the
+  // file's end while the main thread prints in order; --limit turns the split off.
+  const dir = tempDir();
+  try {
+    const file = join(dir.path, 'big.ndjson');
+    // About 2% of the lines match, as in a real log.
+    const levelOf = (i: number) =>
+      ['error', 'ERROR', 'fatal', 'warn'][i % 193] ?? (i % 7 === 0 ? 'debug' : 'info');
+    // Every line has a time: a record without one would be stamped with the time of the run.
+    const odd = [
+      '{"level":"info","msg":"escaped \\"error\\" here"}',
+      '{"level":"info","msg":"non-ASCII érror ✓"}',
+      '{"level":"debug","ctx":{"level":"error"}}',
+      '{"severity":"error","msg":"another key"}',
+      '{"level":50,"msg":"pino error"}',
+      '{"level":"info","msg":"crlf"}\r',
+      '2026-03-01T00:00:00Z ERROR a text line among JSON',
+      '{"level":"info" "broken": true}',
+      '{"level":"warn","msg":"tab\\tand\\u0041 escape"}',
+    ].map((l) => l.replace(/^\{/, '{"time":"2026-03-01T00:00:00Z",'));
+    const chunks: string[] = [];
+    for (let i = 0; i < 560_000; i++) {
+      if (i % 997 === 0) chunks.push(odd[(i / 997) % odd.length] + '\n');
+      else {
+        const level = levelOf(i);
+        const t = new Date(Date.UTC(2026, 2, 1) + i * 10).toISOString();
+        chunks.push(
+          JSON.stringify({
+            time: t,
+            level,
+            service: 'api',
+            msg: `event ${i} of a test run`,
+            path: '/api/v1/items?page=2',
+            n: i,
+          }) + '\n',
+        );
+      }
+    }
+    writeFileSync(file, chunks.join(''));
+    assert.ok(statSync(file).size > SPLIT_MIN_BYTES, 'the file is large enough to be split');
+    const split = await runCli(['query', file, '--level', 'warn', '-o', 'json']);
+    const onePass = await runCli(['query', file, '--level', 'warn', '-o', 'json', '-n', '1e9']);
+    assert.equal(split.code, 0, split.stderr);
+    assert.ok(split.stdout.split('\n').length > 10_000, 'about 2% of the lines match');
+    assert.ok(split.stdout === onePass.stdout, 'the outputs differ');
+  } finally {
+    dir.cleanup();
+  }
+});
