@@ -17,8 +17,10 @@ import type { Multiline, MultilinePreset } from '../parse/multiline.js';
 import { ParseStats, formatStatsTable } from '../parse/stats.js';
 import { NewlineFramer } from '../framing/newline.js';
 import type { ByteLineTaker } from '../framing/newline.js';
-import { AccessBytes } from '../parse/access-bytes.js';
-import type { AccessByteFacts } from '../parse/access-bytes.js';
+import { AccessBytes, newAccessByteFacts } from '../parse/access-bytes.js';
+import { AccessSplit, SPLIT_MIN_BYTES } from '../parse/access-split.js';
+import { FACT_FIELDS } from '../parse/access-worker.js';
+import type { SplitJob } from '../parse/access-worker.js';
 import type { AutoLineParser } from '../parse/line-parser.js';
 import { openInput } from '../sources/input.js';
 
@@ -141,6 +143,67 @@ interface Sink {
   writer?: RecordBytesWriter;
 }
 
+/** What parseInput() shares with the access worker for one input. */
+interface Shared {
+  split: AccessSplit;
+  parser: AutoLineParser;
+  framer: NewlineFramer;
+  onLine: (line: string, truncated: boolean) => void;
+  stats: ParseStats | undefined;
+  writer: RecordBytesWriter | undefined;
+  job: Omit<SplitJob, 'id' | 'memory' | 'length'>;
+  /** Counts lines the worker took. */
+  counted: (lines: number) => void;
+}
+
+/**
+ * Frames a chunk with its second half given to the access worker: the main thread frames the
+ * first half meanwhile, then keeps the lines the worker took from the start of the second half
+ * when the line parser's state after the first half would have given them to parseAccess too
+ * (--stats counts them whatever the state, as its light path does), and frames the rest.
+ */
+async function shareChunk(chunk: Buffer, sh: Shared): Promise<void> {
+  const mid = chunk.indexOf(10, chunk.length >> 1);
+  const last = chunk.lastIndexOf(10);
+  if (mid < 0 || mid >= last) {
+    sh.framer.push(chunk, sh.onLine);
+    return;
+  }
+  const second = chunk.subarray(mid + 1, last + 1);
+  const job = sh.split.run(second, sh.job);
+  sh.framer.push(chunk.subarray(0, mid + 1), sh.onLine);
+  const done = await job;
+  let from = mid + 1;
+  const r = done?.result;
+  if (done !== undefined && r !== undefined && r.lines > 0) {
+    if (sh.stats !== undefined) {
+      addFacts(sh.stats, second, new Float64Array(done.memory.facts, 0, r.lines * FACT_FIELDS));
+      sh.counted(r.lines);
+      from += r.consumed;
+    } else if (sh.writer !== undefined && sh.parser.takesAccess(second[0], second[10])) {
+      sh.parser.sawAccess();
+      sh.writer.append(new Uint8Array(done.memory.output, 0, r.outputBytes));
+      sh.counted(r.lines);
+      from += r.consumed;
+    }
+  }
+  sh.framer.push(chunk.subarray(from), sh.onLine);
+}
+
+function addFacts(stats: ParseStats, bytes: Buffer, facts: Float64Array): void {
+  const f = newAccessByteFacts();
+  for (let i = 0; i < facts.length; i += FACT_FIELDS) {
+    f.clientStart = facts[i];
+    f.clientEnd = facts[i + 1];
+    f.pathStart = facts[i + 2];
+    f.pathEnd = facts[i + 3];
+    f.status = facts[i + 4];
+    f.combined = facts[i + 5] === 1;
+    f.epochMs = facts[i + 6];
+    stats.addAccessBytes(bytes, f);
+  }
+}
+
 /**
  * The byte-level fast path for plain access lines (src/parse/access-bytes.ts), when the
  * options allow it: no multiline joining, an access format or detection. It writes NDJSON or
@@ -162,15 +225,7 @@ function accessTaker(
   const fast = new AccessBytes(source, opts.keepRaw === true);
   if (stats !== undefined) {
     // As the --stats light path for strings (parseOne): counted whatever the previous line.
-    const facts: AccessByteFacts = {
-      combined: false,
-      epochMs: 0,
-      status: 0,
-      clientStart: 0,
-      clientEnd: 0,
-      pathStart: -1,
-      pathEnd: -1,
-    };
+    const facts = newAccessByteFacts();
     return {
       scan: (buf, start) => fast.scan(buf, start),
       take(buf) {
@@ -201,6 +256,7 @@ async function parseInput(
   multiline: (() => Multiline) | undefined,
   sink: Sink,
   stats: ParseStats | undefined,
+  split: AccessSplit,
 ): Promise<void> {
   const source = path === '-' ? undefined : path;
   const parser = createLineParser({ ...opts, source });
@@ -235,9 +291,29 @@ async function parseInput(
     for (const ev of done) parseOne(ev, false, eventLine);
     if (!wasPending || done.length > 0) eventLine = lineNo;
   };
+  const shared: Shared | undefined =
+    taker !== undefined && split.usable
+      ? {
+          split,
+          parser,
+          framer,
+          onLine,
+          stats,
+          writer: sink.writer,
+          job: {
+            stats: stats !== undefined,
+            source,
+            keepRaw: opts.keepRaw === true,
+            forced: opts.format === 'apache_common' || opts.format === 'apache_combined',
+            maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+          },
+          counted: (n) => void (lineNo += n),
+        }
+      : undefined;
   for await (const chunk of openInput(path)) {
     if (stats) stats.bytes += chunk.length;
-    framer.push(chunk, onLine);
+    if (shared !== undefined && chunk.length >= SPLIT_MIN_BYTES) await shareChunk(chunk, shared);
+    else framer.push(chunk, onLine);
     await sink.afterChunk();
   }
   framer.end(onLine);
@@ -274,9 +350,10 @@ async function run(files: string[], flags: ParseFlags): Promise<number> {
         writer: out.records,
       };
   let failed = false;
+  const split = new AccessSplit();
   for (const path of inputs) {
     try {
-      await parseInput(path, opts, multiline, sink, stats);
+      await parseInput(path, opts, multiline, sink, stats, split);
     } catch (err) {
       if (!(err instanceof IoError)) throw err;
       failed = true;
@@ -284,6 +361,7 @@ async function run(files: string[], flags: ParseFlags): Promise<number> {
       process.stderr.write(`sluice parse: ${err.message}\n`);
     }
   }
+  split.close();
   if (stats) {
     const report = stats.report(topN);
     out.text(output === 'json' ? JSON.stringify(report) + '\n' : formatStatsTable(report));

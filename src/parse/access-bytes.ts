@@ -11,7 +11,6 @@
 
 import type { Level } from '../record/record.js';
 import { SEVERITY } from '../record/record.js';
-import type { RecordBytesWriter } from '../record/json-bytes.js';
 import { levelFromStatus } from './level.js';
 import { isoMs, readApacheTime } from './time.js';
 
@@ -182,6 +181,16 @@ function numberValue(b: Uint8Array, at: number, end: number): number {
   return v;
 }
 
+/** Where records are written: RecordBytesWriter, or the access worker's shared memory. */
+export interface RecordSink {
+  /** Where the next record starts in the Buffer reserve() returns. */
+  readonly pendingBytes: number;
+  /** The Buffer to write into, with room for `n` more bytes. */
+  reserve(n: number): Buffer;
+  /** The record's bytes end at `end`. */
+  commit(end: number): void;
+}
+
 /** What --stats counts of an access line: AccessFacts with byte ranges for the strings. */
 export interface AccessByteFacts {
   combined: boolean;
@@ -193,6 +202,18 @@ export interface AccessByteFacts {
   /** -1 when the request has no `METHOD TARGET` shape. */
   pathStart: number;
   pathEnd: number;
+}
+
+export function newAccessByteFacts(): AccessByteFacts {
+  return {
+    combined: false,
+    epochMs: 0,
+    status: 0,
+    clientStart: 0,
+    clientEnd: 0,
+    pathStart: -1,
+    pathEnd: -1,
+  };
 }
 
 /** What scan() found in the last line it accepted (offsets into that Buffer). */
@@ -270,6 +291,11 @@ export class AccessBytes {
     this.midCommon = bytes(`","format":"apache_common"${src},"http":{"client_ip":"`);
     this.midCombined = bytes(`","format":"apache_combined"${src},"http":{"client_ip":"`);
     this.fixedBytes = this.midCombined.n + 512;
+  }
+
+  /** Bytes write() may need for the line scan() accepted last (at most). */
+  get recordRoom(): number {
+    return 4 * (this.f.end - this.f.start) + this.fixedBytes;
   }
 
   /** Epoch ms of the time in the line scan() accepted last. */
@@ -376,9 +402,9 @@ export class AccessBytes {
   }
 
   /** Writes the record of the line scan() accepted last. */
-  write(buf: Buffer, w: RecordBytesWriter): void {
+  write(buf: Buffer, w: RecordSink): void {
     const f = this.f;
-    const out = w.reserve(4 * (f.end - f.start) + this.fixedBytes);
+    const out = w.reserve(this.recordRoom);
     const o = this.outView.get(out);
     const b = this.inView.get(buf);
     const level = levelFromStatus(f.status);

@@ -407,6 +407,19 @@ export class RecordBytesWriter {
     if (end >= this.chunkBytes) this.handOver();
   }
 
+  /** Appends whole records encoded elsewhere (NDJSON bytes), copied in. */
+  append(bytes: Uint8Array): void {
+    let from = 0;
+    while (from < bytes.length) {
+      if (this.pos >= this.buf.length) this.handOver();
+      const n = Math.min(bytes.length - from, this.buf.length - this.pos);
+      this.buf.set(bytes.subarray(from, from + n), this.pos);
+      this.pos += n;
+      from += n;
+    }
+    if (this.pos >= this.chunkBytes) this.handOver();
+  }
+
   /** The encoded bytes not yet handed over (a view; the writer continues in a new Buffer). */
   take(): Buffer | undefined {
     if (this.pos === 0) return undefined;

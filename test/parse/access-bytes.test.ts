@@ -176,13 +176,13 @@ function accessLine(r: () => number): string {
 }
 
 /** Generated input: mostly access lines, other formats between, awkward line endings. */
-function generated(seed: number, lines: number): Buffer {
+function generated(seed: number, lines: number, accessShare = 0.85): Buffer {
   const r = rng(seed);
   const parts: Buffer[] = [];
   if (seed % 2 === 1) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
   for (let i = 0; i < lines; i++) {
     const k = r();
-    const text = k < 0.85 ? accessLine(r) : pick(r, OTHER_LINES);
+    const text = k < accessShare ? accessLine(r) : pick(r, OTHER_LINES);
     parts.push(Buffer.from(text, 'utf8'));
     const e = r();
     if (e < 0.02) parts.push(Buffer.from([0xff, 0xfe]));
@@ -230,9 +230,11 @@ test('access-bytes - fixtures and corpus give the general path output byte for b
 test('access-bytes - generated awkward lines under every option the fast path meets', async () => {
   const dir = tempDir();
   try {
+    // Over 256 KiB, so that chunks are shared with the worker thread; the last file has long
+    // runs of access lines and spans several chunks.
     const files = [1, 2, 3].map((seed) => {
       const p = join(dir.path, `gen-${seed}.log`);
-      writeFileSync(p, generated(seed, 3000));
+      writeFileSync(p, seed === 3 ? generated(seed, 14000, 0.998) : generated(seed, 3000));
       return p;
     });
     const cases: Array<[string[], ParseOptions]> = [
@@ -261,7 +263,7 @@ test('access-bytes - --stats gives the statistics of the string path', async () 
   try {
     const gen = [11, 12].map((seed) => {
       const p = join(dir.path, `gen-${seed}.log`);
-      writeFileSync(p, generated(seed, 4000));
+      writeFileSync(p, seed === 12 ? generated(seed, 14000, 0.998) : generated(seed, 4000));
       return p;
     });
     for (const files of [fixtureFiles(), gen]) {

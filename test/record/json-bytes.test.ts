@@ -150,3 +150,24 @@ test('json-bytes - records parsed from the fixture corpus give the bytes of enco
   assert.ok(recs.length > 1000, `only ${recs.length} corpus records`);
   assert.deepEqual(written(recs), expected(recs));
 });
+
+test('json-bytes - append() and reserve()/commit() keep bytes in order across chunks', () => {
+  for (const chunkBytes of [64, 1000, 1 << 16]) {
+    const out: Buffer[] = [];
+    const w = new RecordBytesWriter((c) => void out.push(Buffer.from(c)), chunkBytes);
+    const expected: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const text = `{"n":${i},"pad":"${'x'.repeat(i % 150)}"}\n`;
+      expected.push(text);
+      if (i % 2 === 0) w.append(Buffer.from(text));
+      else {
+        const b = w.reserve(text.length);
+        const end = w.pendingBytes + b.write(text, w.pendingBytes, 'latin1');
+        w.commit(end);
+      }
+    }
+    const rest = w.take();
+    if (rest !== undefined) out.push(Buffer.from(rest));
+    assert.equal(Buffer.concat(out).toString('latin1'), expected.join(''), `chunk ${chunkBytes}`);
+  }
+});
