@@ -14,7 +14,9 @@ import { ProtocolError } from '../../src/errors.js';
 import { encodeRecord } from '../../src/record/json.js';
 import type { LogRecord } from '../../src/record/record.js';
 import type { BuiltinFraming } from '../../src/framing/detect.js';
-import { fixture, sharedCorpus } from '../helpers.js';
+import { connect } from 'node:net';
+import { fixture, sharedCorpus, tempDir } from '../helpers.js';
+import { readStore, startServe, stop } from './helpers.js';
 
 const PEER = 'tcp://127.0.0.1:40000';
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -342,5 +344,38 @@ test('serve fast path - long lines are cut off at the limit as before', () => {
       const fast = fastPath('syslog', data, cuts, max);
       same(fast, generalPath('syslog', data, cuts, max), `limit ${max}, ${cuts.length} cuts`);
     }
+  }
+});
+
+test('serve fast path - with --redact every syslog record is redacted before the store', async () => {
+  const dir = tempDir('sluice-serve-fast-');
+  const store = join(dir.path, 'store');
+  const { child, port } = await startServe(['--store', store, '--redact', 'hipaa']);
+  try {
+    const phi = 'check-in completed for patient Aisha Haddad (MRN-17029888) DOB 2009-06-08';
+    const lines = Array.from(
+      { length: 5 },
+      (_, i) => `<38>2026-12-03T16:53:2${i} localhost clinic[42]: ${phi}`,
+    );
+    await new Promise<void>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => s.end(lines.join('\n') + '\n'));
+      s.on('error', reject);
+      s.on('close', () => resolve());
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await stop(child), 0);
+    const records = await readStore(store);
+    assert.equal(records.length, lines.length);
+    for (const rec of records) {
+      const text = JSON.stringify(rec);
+      for (const secret of ['Aisha', 'Haddad', 'MRN-17029888', '2009-06-08']) {
+        assert.ok(!text.includes(secret), `${secret} stored: ${text}`);
+      }
+      assert.equal(rec.format, 'syslog_rfc3164');
+      assert.equal(rec.service, 'clinic');
+    }
+  } finally {
+    await stop(child, 'SIGKILL');
+    dir.cleanup();
   }
 });
