@@ -347,7 +347,7 @@ test('serve fast path - long lines are cut off at the limit as before', () => {
   }
 });
 
-test('serve fast path - with --redact every syslog record is redacted before the store', async () => {
+test('serve fast path - with --redact every syslog record is redacted in the store', async () => {
   const dir = tempDir('sluice-serve-fast-');
   const store = join(dir.path, 'store');
   const { child, port } = await startServe(['--store', store, '--redact', 'hipaa']);
