@@ -163,11 +163,16 @@ async function destinations(flags: CaptureFlags): Promise<Destination[]> {
   const target = flags.out ?? (flags.store ? undefined : '-');
   if (target === '-') {
     const sink = new StdoutSink();
-    out.push({ name: 'stdout', write: (b) => sink.write(b.records), close: async () => undefined });
+    const write = (b: FileBatch) =>
+      b.ndjson ? sink.writeEncoded(b.ndjson) : sink.write(b.records);
+    out.push({ name: 'stdout', write, close: async () => undefined });
   } else if (target !== undefined) {
     const sink = new BatchFileSink(target);
     // Named by the batch's cut time and id: a batch cut again after a crash replaces its file.
-    const write = (b: FileBatch) => sink.write(b.records, `${b.cutAt}-${b.id}`);
+    const write = (b: FileBatch) => {
+      const key = `${b.cutAt}-${b.id}`;
+      return b.ndjson ? sink.writeEncoded(b.ndjson, b.count, key) : sink.write(b.records, key);
+    };
     out.push({ name: target, write, close: async () => undefined });
   }
   if (flags.store) {
@@ -185,7 +190,8 @@ function printMetrics(source: FileSource): void {
   for (const m of source.metrics()) {
     text +=
       `sluice capture: file=${m.path} lines_read=${m.linesRead} lines_filtered=${m.linesFiltered}` +
-      ` records_emitted=${m.recordsEmitted} lines_truncated=${m.linesTruncated}` +
+      ` records_emitted=${m.recordsEmitted} records_from_bytes=${m.recordsFromBytes}` +
+      ` lines_truncated=${m.linesTruncated}` +
       ` bytes_behind=${m.bytesBehind} checkpoint=${m.committedOffset} state="${m.decision}"\n`;
   }
   process.stderr.write(text || 'sluice capture: no files followed\n');
@@ -213,7 +219,10 @@ async function deliver(batch: FileBatch, sinks: Destination[]): Promise<void> {
 async function capture(flags: CaptureFlags): Promise<number> {
   const log = componentLogger('capture');
   const redactor = redactorFromFlags(flags);
-  const source = createFileSource(sourceOptions(flags));
+  // Records as objects only when something reads them (redaction, the store); else the
+  // source hands over NDJSON bytes, made from plain access lines without a record each.
+  const encodeRecords = redactor === undefined && flags.store === undefined;
+  const source = createFileSource({ ...sourceOptions(flags), encodeRecords });
   const sinks = await destinations(flags);
   const stop = () => void source.stop();
   const onUsr1 = () => printMetrics(source);
@@ -235,10 +244,13 @@ async function capture(flags: CaptureFlags): Promise<number> {
       // crash then cuts it again identically (same id), whatever was checkpointed after it.
       await source.intended(batch);
       redactor?.redactBatch(batch.records);
-      const delivery = deliver(batch, sinks).catch((error: unknown) => {
-        failure ??= { error };
-        void source.stop();
-      });
+      const delivery = deliver(batch, sinks).then(
+        () => source.recycle(batch),
+        (error: unknown) => {
+          failure ??= { error };
+          void source.stop();
+        },
+      );
       inflight.add(delivery);
       void delivery.finally(() => inflight.delete(delivery));
     }

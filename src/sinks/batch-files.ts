@@ -3,7 +3,7 @@
 // `*.ndjson` never sees a half-written batch, and a delivered batch survives a crash.
 
 import { mkdirSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../errors.js';
 import type { Batch } from '../record/batch.js';
@@ -31,17 +31,22 @@ export class BatchFileSink {
    * then replaces the file of the same name instead of adding a second copy.
    */
   async write(records: readonly LogRecord[], key?: string): Promise<string> {
+    const path = await this.writeEncoded([encodeNdjson(records)], records.length, key);
+    return path;
+  }
+
+  /** As write(), for records already encoded as NDJSON (pieces written in order). */
+  async writeEncoded(ndjson: readonly Buffer[], count: number, key?: string): Promise<string> {
     // Time first, so that names sort in write order across restarts of the process.
     const name = key
       ? `batch-${key}.ndjson`
       : `batch-${Date.now()}-${process.pid}-${String(++this.seq).padStart(6, '0')}.ndjson`;
     const path = join(this.dir, name);
     const temp = join(this.dir, `.${name}.tmp`);
-    const text = encodeNdjson(records);
     try {
       const handle = await open(temp, 'w');
       try {
-        await handle.writeFile(text);
+        await writeAll(handle, ndjson);
         await handle.sync();
       } finally {
         await handle.close();
@@ -57,7 +62,7 @@ export class BatchFileSink {
       throw new IoError(`--out ${this.dir}: cannot write ${name} (${(err as Error).message}).`);
     }
     batchesTotal.inc();
-    recordsTotal.inc(records.length);
+    recordsTotal.inc(count);
     return path;
   }
 
@@ -74,5 +79,22 @@ export class BatchFileSink {
       batch.ack.settle({ status: 'rejected', reason: (err as Error).message });
       throw err;
     }
+  }
+}
+
+/** Writes every piece, looping over short writes (writev may take fewer bytes than given). */
+async function writeAll(handle: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+  let rest = pieces.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    const next: Buffer[] = [];
+    for (const piece of rest) {
+      if (bytesWritten >= piece.length) bytesWritten -= piece.length;
+      else {
+        next.push(piece.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    rest = next;
   }
 }

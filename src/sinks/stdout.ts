@@ -11,9 +11,16 @@ export class StdoutSink {
 
   /** Writes the records; resolves when the stream has taken them. */
   write(records: readonly LogRecord[]): Promise<void> {
-    const text = encodeNdjson(records);
+    return this.writeEncoded([encodeNdjson(records)]);
+  }
+
+  /** Writes records already encoded as NDJSON (pieces in order). */
+  writeEncoded(ndjson: readonly Buffer[]): Promise<void> {
+    if (ndjson.length === 0) return Promise.resolve();
+    const last = ndjson.length - 1;
+    for (let i = 0; i < last; i++) this.out.write(ndjson[i]);
     return new Promise((resolve, reject) => {
-      this.out.write(text, (err) => (err ? reject(err) : resolve()));
+      this.out.write(ndjson[last], (err) => (err ? reject(err) : resolve()));
     });
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LineSplitter, decodeCut, type RawLine } from '../../src/sources/file/lines.js';
+import { LineSplitter, decodeCut, lineText, type RawLine } from '../../src/sources/file/lines.js';
 
 function splitAll(input: Buffer, cuts: number[], max = 1 << 20): RawLine[] {
   const s = new LineSplitter(max);
@@ -83,4 +83,38 @@ test('lines - decodeCut never ends in a broken character', () => {
   assert.equal(decodeCut(b.subarray(0, 2)), 'a');
   assert.equal(decodeCut(b.subarray(0, 3)), 'a');
   assert.equal(decodeCut(b), 'a€');
+});
+
+test('lines - deferred texts decode to what the splitter would have decoded', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ unit: 'grapheme', maxLength: 20 }).filter((x) => !x.includes('\n'))),
+      fc.array(fc.nat(400), { maxLength: 6 }),
+      fc.boolean(),
+      (lines, cuts, crlf) => {
+        const input = Buffer.from(lines.map((l) => l + (crlf ? '\r\n' : '\n')).join(''));
+        const plain = splitAll(input, cuts);
+        const deferring = new LineSplitter(1 << 20);
+        deferring.deferText = true;
+        const texts: string[] = [];
+        let from = 0;
+        for (const cut of [
+          ...cuts.filter((c) => c > 0 && c < input.length).sort((a, b) => a - b),
+          input.length,
+        ]) {
+          if (cut <= from) continue;
+          const chunk = input.subarray(from, cut);
+          const out: RawLine[] = [];
+          deferring.push(chunk, from, out);
+          // Decoded while the chunk is current, as the file source does.
+          for (const l of out) texts.push(l.deferred ? lineText(chunk, l) : l.text);
+          from = cut;
+        }
+        assert.deepEqual(
+          texts,
+          plain.map((l) => l.text),
+        );
+      },
+    ),
+  );
 });

@@ -8,6 +8,9 @@ import { stat } from 'node:fs/promises';
 import { Acknowledgement, type AckOutcome } from '../../record/batch.js';
 import type { LogRecord } from '../../record/record.js';
 import { createLineParser } from '../../parse/index.js';
+import { AccessBytes } from '../../parse/access-bytes.js';
+import type { AutoLineParser } from '../../parse/line-parser.js';
+import { RecordBytesWriter } from '../../record/json-bytes.js';
 import { componentLogger } from '../../telemetry/logger.js';
 import { counter, gauge } from '../../telemetry/metrics.js';
 import {
@@ -20,7 +23,7 @@ import { FileDiscovery } from './discovery.js';
 import { headMatches, identityKey, type Fingerprint } from './identity.js';
 import { LineJoiner } from './join.js';
 import { GzipReader, isGzipPath } from './gzip.js';
-import type { RawLine } from './lines.js';
+import { lineText, type RawLine } from './lines.js';
 import {
   resolveFileSourceOptions,
   type FileBatch,
@@ -56,6 +59,8 @@ const HISTORY_TTL_MS = 10 * 60_000;
 const MAX_RELEASED_METRICS = 100;
 /** Chunks read from one file before giving others a turn. */
 const CHUNKS_PER_TURN = 4;
+/** Output chunk size with encodeRecords: a batch file is written in a few such pieces. */
+const ENCODED_CHUNK_BYTES = 1 << 20;
 
 const linesTotal = counter('sluice_file_source_lines_total', 'Lines read by the file source', [
   'outcome',
@@ -69,6 +74,10 @@ const filesGauge = gauge('sluice_file_source_files', 'Files followed by the file
 
 interface Builder {
   records: LogRecord[];
+  /** Records in the batch: records.length, or with encodeRecords the lines in `parts`. */
+  count: number;
+  /** With encodeRecords: the batch's NDJSON so far (full writer chunks). */
+  parts: Buffer[];
   lines: SourceLine[];
   bytes: number;
   marks: Map<Tail, number>;
@@ -123,12 +132,28 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private open: OpenBatch[] = [];
   /** Set while batches of the previous run are cut again: their cut time, no size cuts. */
   private replayCutAt?: number;
+  /** With encodeRecords (when nothing needs the records): what batches are encoded with. */
+  private readonly writer?: RecordBytesWriter;
+  /** Per file, the byte-level access-line path and the parser whose detection it follows. */
+  private readonly fast = new WeakMap<Tail, { bytes: AccessBytes; parser: AutoLineParser }>();
 
   constructor(opts: FileSourceOptions) {
     this.options = resolveFileSourceOptions(opts);
     this.discovery = new FileDiscovery(this.options);
     if (this.options.stateDir) this.store = new CheckpointStore(this.options.stateDir);
     this.buf = Buffer.allocUnsafe(this.options.readChunkBytes);
+    const o = this.options;
+    const recordsNeeded =
+      o.createParser || o.lineFilter || o.recordTransform || o.keepLines || o.multiline;
+    if (o.encodeRecords && !recordsNeeded) {
+      const emit = (chunk: Buffer) => this.builder.parts.push(chunk);
+      this.writer = new RecordBytesWriter(emit, ENCODED_CHUNK_BYTES);
+    }
+  }
+
+  /** Gives the NDJSON pieces of a delivered batch back for reuse (encodeRecords). */
+  recycle(batch: FileBatch): void {
+    for (const chunk of batch.ndjson ?? []) this.writer?.recycle(chunk);
   }
 
   /** Loads checkpoints, takes up the files that exist and starts following them. */
@@ -317,9 +342,10 @@ export class FileSource implements AsyncIterable<FileBatch> {
         if (await this.refresh(tail)) break;
         bytesTotal.inc(n);
         const lines: RawLine[] = [];
-        tail.splitter.push(this.buf.subarray(0, n), tail.readPos - n, lines);
+        const chunk = this.buf.subarray(0, n);
+        tail.splitter.push(chunk, tail.readPos - n, lines);
         if (tail.splitter.pendingBytes > 0) tail.partialSince = Date.now();
-        this.accept(tail, lines);
+        this.accept(tail, lines, chunk);
         if (this.unacked >= this.options.maxPendingBatches) break;
       }
       if (!tail.atEof) this.dirty.add(tail);
@@ -385,9 +411,9 @@ export class FileSource implements AsyncIterable<FileBatch> {
     for (const rec of records) this.addRecord(tail, rec, undefined);
   }
 
-  private accept(tail: Tail, lines: RawLine[]): void {
+  private accept(tail: Tail, lines: RawLine[], chunk: Buffer): void {
     if (!tail.joiner) {
-      this.take(tail, lines, lines.length);
+      this.take(tail, lines, lines.length, chunk);
       return;
     }
     const events: RawLine[] = [];
@@ -396,13 +422,17 @@ export class FileSource implements AsyncIterable<FileBatch> {
     this.take(tail, events, lines.length);
   }
 
-  /** Filters, parses and batches events (lines, or joined lines) of one file. */
-  private take(tail: Tail, events: RawLine[], linesRead: number): void {
+  /**
+   * Filters, parses and batches events (lines, or joined lines) of one file. `chunk` is the
+   * read buffer the events' `at` offsets point into, when they came from one.
+   */
+  private take(tail: Tail, events: RawLine[], linesRead: number, chunk?: Buffer): void {
     tail.metrics.linesRead += linesRead;
     linesTotal.inc({ outcome: 'read' }, linesRead);
     if (events.length === 0) return;
     const filter = this.options.lineFilter;
     const parser = (tail.parser ??= this.newParser(tail.path));
+    const fast = chunk && this.writer ? this.fastPath(tail) : undefined;
     const out: LogRecord[] = [];
     let filtered = 0;
     let end = -1;
@@ -413,9 +443,12 @@ export class FileSource implements AsyncIterable<FileBatch> {
         filtered++;
         continue;
       }
-      parser.push(ev.text, out);
-      for (const rec of out) this.addRecord(tail, rec, ev);
-      out.length = 0;
+      if (!fast || ev.at === undefined || !this.takeFast(tail, fast, chunk as Buffer, ev)) {
+        if (ev.deferred) ev.text = lineText(chunk as Buffer, ev);
+        parser.push(ev.text, out);
+        for (const rec of out) this.addRecord(tail, rec, ev);
+        out.length = 0;
+      }
       this.builder.bytes += ev.end - ev.start;
       if (this.batchFull()) {
         this.mark(tail, end);
@@ -438,7 +471,9 @@ export class FileSource implements AsyncIterable<FileBatch> {
       fields.line_bytes = ev.truncatedFromBytes;
     }
     this.options.recordTransform?.(rec, ev?.text ?? rec.raw ?? rec.message);
-    this.builder.records.push(rec);
+    if (this.writer) this.writer.add(rec);
+    else this.builder.records.push(rec);
+    this.builder.count++;
     if (this.options.keepLines && ev) this.builder.lines.push({ ...ev, source: tail.path });
     tail.metrics.recordsEmitted++;
   }
@@ -446,7 +481,49 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private batchFull(): boolean {
     if (this.replayCutAt !== undefined) return false;
     const b = this.builder;
-    return b.records.length >= this.options.batchSize || b.bytes >= this.options.batchBytes;
+    return b.count >= this.options.batchSize || b.bytes >= this.options.batchBytes;
+  }
+
+  /** Whether the parse format lets the byte-level access path take lines. */
+  private fastFormat(): boolean {
+    const format = this.options.parse.format ?? 'auto';
+    return format === 'auto' || format === 'apache_common' || format === 'apache_combined';
+  }
+
+  private fastPath(tail: Tail): { bytes: AccessBytes; parser: AutoLineParser } | undefined {
+    let f = this.fast.get(tail);
+    if (f === undefined) {
+      if (!this.fastFormat()) return undefined;
+      // newParser() made an AutoLineParser: createParser (the only other kind) turns the
+      // encoded mode off.
+      const parser = tail.parser as AutoLineParser;
+      f = { bytes: new AccessBytes(tail.path, this.options.parse.keepRaw === true), parser };
+      this.fast.set(tail, f);
+    }
+    return f;
+  }
+
+  /**
+   * Writes a plain access line's record straight from the read buffer, when the byte-level
+   * path takes the line whole and the parser's detection would read it as an access line;
+   * false sends the line to the parser.
+   */
+  private takeFast(
+    tail: Tail,
+    f: { bytes: AccessBytes; parser: AutoLineParser },
+    chunk: Buffer,
+    ev: RawLine,
+  ): boolean {
+    const at = ev.at as number;
+    const newline = at + (ev.end - ev.start) - 1;
+    if (chunk[newline] !== 0x0a || f.bytes.scan(chunk, at) !== newline) return false;
+    if (!f.parser.takesAccess(chunk[at], chunk[at + 10])) return false;
+    f.parser.sawAccess();
+    f.bytes.write(chunk, this.writer as RecordBytesWriter);
+    this.builder.count++;
+    tail.metrics.recordsEmitted++;
+    tail.metrics.recordsFromBytes++;
+    return true;
   }
 
   /** Notes that the batch being built covers `tail` up to `end`. */
@@ -480,7 +557,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
     if (this.cutTimer) clearTimeout(this.cutTimer);
     this.cutTimer = undefined;
     const b = this.builder;
-    if (b.marks.size === 0 && b.records.length === 0) return;
+    if (b.marks.size === 0 && b.count === 0) return;
     this.builder = newBuilder();
     const settles = [...b.marks].map(([tail, end]) => tail.track(end));
     const cutAt = this.replayCutAt ?? Date.now();
@@ -492,18 +569,23 @@ export class FileSource implements AsyncIterable<FileBatch> {
     }));
     const open: OpenBatch = { cutAt, ranges, settled: false };
     this.open.push(open);
-    if (b.records.length === 0) {
+    if (b.count === 0) {
       // Every line was filtered out: delivered by policy, nothing to hand on.
       for (const settle of settles) settle();
       this.settleOpen(open);
       void this.saveCheckpoint().catch(() => undefined);
       return;
     }
-    recordsTotal.inc(b.records.length);
+    recordsTotal.inc(b.count);
     this.unacked++;
     const ack = new Acknowledgement((outcome) => this.onAck(outcome, settles, b, open));
     const id = batchId(cutAt, ranges);
-    const batch: FileBatch = { records: b.records, bytes: b.bytes, ack, id, cutAt };
+    const batch: FileBatch = { records: b.records, bytes: b.bytes, ack, id, cutAt, count: b.count };
+    if (this.writer) {
+      const last = this.writer.take();
+      if (last !== undefined) b.parts.push(last);
+      batch.ndjson = b.parts;
+    }
     batch.positions = [...b.marks].map(([tail, end]) => ({
       path: tail.path,
       dev: tail.identity.dev,
@@ -540,7 +622,7 @@ export class FileSource implements AsyncIterable<FileBatch> {
       // restart reads them again.
       for (const tail of b.marks.keys()) tail.stalled = true;
       this.log.error(
-        { reason: outcome.reason, records: b.records.length },
+        { reason: outcome.reason, records: b.count },
         'Batch rejected; its files stop checkpointing.',
       );
     } else {
@@ -620,8 +702,9 @@ export class FileSource implements AsyncIterable<FileBatch> {
       );
       if (n === 0) return false;
       const lines: RawLine[] = [];
-      tail.splitter.push(this.buf.subarray(0, n), tail.readPos - n, lines);
-      this.accept(tail, lines);
+      const chunk = this.buf.subarray(0, n);
+      tail.splitter.push(chunk, tail.readPos - n, lines);
+      this.accept(tail, lines, chunk);
     }
     // The batch ended here: what is held (a partial line flushed then, an event completed by
     // a later line) was emitted into it, so it is emitted now as well.
@@ -700,6 +783,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
       start.decision,
     );
     if (isGzipPath(path)) tail.gzip = new GzipReader(opened.handle);
+    // The byte-level path reads lines from the chunk; the others are decoded when it declines.
+    tail.splitter.deferText = this.writer !== undefined && this.fastFormat();
     const previous = this.byPath.get(path);
     if (previous && previous !== tail) tail.after = previous;
     this.tails.set(tail.key, tail);
@@ -800,7 +885,15 @@ export class FileSource implements AsyncIterable<FileBatch> {
 }
 
 function newBuilder(): Builder {
-  return { records: [], lines: [], bytes: 0, marks: new Map(), starts: new Map() };
+  return {
+    records: [],
+    count: 0,
+    parts: [],
+    lines: [],
+    bytes: 0,
+    marks: new Map(),
+    starts: new Map(),
+  };
 }
 
 /** A batch's identity: a hash of its cut time and of each file's byte range in it. */

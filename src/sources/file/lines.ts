@@ -13,6 +13,16 @@ export interface RawLine {
   truncatedFromBytes?: number;
   /** Set when the line had no newline and was emitted after the partial-line timeout. */
   partial?: boolean;
+  /**
+   * Set for a line read whole from one chunk: the offset of its first byte in the chunk
+   * push() was given (valid until the next read into that chunk), for byte-level parsers.
+   */
+  at?: number;
+  /**
+   * With deferText: `text` is not decoded yet (it is ''); lineText() decodes it from the
+   * chunk, at `at`, while that chunk is still valid.
+   */
+  deferred?: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -23,6 +33,13 @@ export class LineSplitter {
   private carryStart = 0;
   /** Set while skipping the rest of an overlong line: the bytes seen so far of it. */
   private overlongBytes = -1;
+
+  /**
+   * Lines read whole from one chunk (not the first line of the file, which may start with a
+   * byte order mark) come with their text undecoded, for a byte-level parser that may not
+   * need it.
+   */
+  deferText = false;
 
   constructor(private readonly maxLineBytes: number) {}
 
@@ -65,8 +82,12 @@ export class LineSplitter {
       } else if (nl - pos > this.maxLineBytes) {
         const text = decodeCut(chunk.subarray(pos, pos + this.maxLineBytes));
         out.push({ text, start: lineStart, end, truncatedFromBytes: nl - pos });
+      } else if (this.deferText && lineStart > 0) {
+        out.push({ text: '', start: lineStart, end, at: pos, deferred: true });
       } else {
-        out.push(this.line(chunk.subarray(pos, nl), lineStart, end));
+        const line = this.line(chunk.subarray(pos, nl), lineStart, end);
+        line.at = pos;
+        out.push(line);
       }
       this.reset(end);
       pos = nl + 1;
@@ -120,6 +141,14 @@ export class LineSplitter {
     }
     return { text: bytes.toString('utf8', from, len), start, end };
   }
+}
+
+/** The text of a deferred line (see RawLine.deferred), as LineSplitter would have decoded it. */
+export function lineText(chunk: Buffer, line: RawLine): string {
+  const at = line.at as number;
+  let end = at + (line.end - line.start) - 1;
+  if (end > at && chunk[end - 1] === 0x0d) end--;
+  return chunk.toString('utf8', at, end);
 }
 
 /** Decodes bytes cut at an arbitrary point, dropping a trailing incomplete UTF-8 sequence. */

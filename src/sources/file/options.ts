@@ -39,6 +39,10 @@ export interface FileBatch extends Batch {
   id: string;
   /** When the batch was cut (ms since the epoch); the same when it is cut again. */
   cutAt: number;
+  /** With encodeRecords: the records as NDJSON, in pieces to write in order. */
+  ndjson?: Buffer[];
+  /** How many records the batch holds (records.length, or the lines of `ndjson`). */
+  count: number;
 }
 
 /** A file's identity and an offset in it, as kept in checkpoints. */
@@ -74,6 +78,14 @@ export interface FileSourceOptions {
   recordTransform?: (record: LogRecord, text: string) => void;
   /** Attach the raw lines with their offsets to each batch. */
   keepLines?: boolean;
+  /**
+   * Batches carry their records as NDJSON bytes (`FileBatch.ndjson`, `records` empty), for
+   * destinations that only write NDJSON. Plain access lines then go from the file's bytes to
+   * the output bytes without a record object (src/parse/access-bytes.ts); other lines are
+   * parsed and encoded as usual. Ignored with createParser, lineFilter, recordTransform,
+   * keepLines or multiline, which need the records or the line text.
+   */
+  encodeRecords?: boolean;
   /** A batch is emitted at this many records... */
   batchSize?: number;
   /** ...or at this many bytes of lines... */
@@ -146,6 +158,7 @@ export function resolveFileSourceOptions(opts: FileSourceOptions): ResolvedFileS
     lineFilter: opts.lineFilter,
     recordTransform: opts.recordTransform,
     keepLines: opts.keepLines ?? false,
+    encodeRecords: opts.encodeRecords ?? false,
     batchSize: opts.batchSize ?? d.batchSize,
     batchBytes: opts.batchBytes ?? d.batchBytes,
     batchWaitMs: opts.batchWaitMs ?? d.batchWaitMs,

@@ -22,6 +22,8 @@ export interface FileMetrics {
   linesRead: number;
   linesFiltered: number;
   recordsEmitted: number;
+  /** Of recordsEmitted, those written straight from the line's bytes (encodeRecords). */
+  recordsFromBytes: number;
   linesTruncated: number;
   /** File size minus the read position, at the last check. */
   bytesBehind: number;
@@ -89,6 +91,7 @@ export class Tail {
       linesRead: 0,
       linesFiltered: 0,
       recordsEmitted: 0,
+      recordsFromBytes: 0,
       linesTruncated: 0,
       bytesBehind: Math.max(0, size - startOffset),
       committedOffset: startOffset,
