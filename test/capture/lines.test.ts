@@ -3,18 +3,23 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LineSplitter, decodeCut, lineText, type RawLine } from '../../src/sources/file/lines.js';
 
-function splitAll(input: Buffer, cuts: number[], max = 1 << 20): RawLine[] {
-  const s = new LineSplitter(max);
-  const out: RawLine[] = [];
+/** The input in the chunks the cuts make, each with its offset. */
+function* chunksOf(input: Buffer, cuts: number[]): Generator<[Buffer, number]> {
   let from = 0;
   for (const cut of [
     ...cuts.filter((c) => c > 0 && c < input.length).sort((a, b) => a - b),
     input.length,
   ]) {
     if (cut <= from) continue;
-    s.push(input.subarray(from, cut), from, out);
+    yield [input.subarray(from, cut), from];
     from = cut;
   }
+}
+
+function splitAll(input: Buffer, cuts: number[], max = 1 << 20): RawLine[] {
+  const s = new LineSplitter(max);
+  const out: RawLine[] = [];
+  for (const [chunk, from] of chunksOf(input, cuts)) s.push(chunk, from, out);
   return out;
 }
 
@@ -97,18 +102,11 @@ test('lines - deferred texts decode to what the splitter would have decoded', ()
         const deferring = new LineSplitter(1 << 20);
         deferring.deferText = true;
         const texts: string[] = [];
-        let from = 0;
-        for (const cut of [
-          ...cuts.filter((c) => c > 0 && c < input.length).sort((a, b) => a - b),
-          input.length,
-        ]) {
-          if (cut <= from) continue;
-          const chunk = input.subarray(from, cut);
+        for (const [chunk, from] of chunksOf(input, cuts)) {
           const out: RawLine[] = [];
           deferring.push(chunk, from, out);
           // Decoded while the chunk is current, as the file source does.
           for (const l of out) texts.push(l.deferred ? lineText(chunk, l) : l.text);
-          from = cut;
         }
         assert.deepEqual(
           texts,
