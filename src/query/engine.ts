@@ -19,12 +19,8 @@ import {
   type BlockSource,
   type ReadStats,
 } from './read.js';
-import {
-  countChunksOnWorker,
-  levelChunksOnWorker,
-  type ChunkWorker,
-  type LevelWorker,
-} from './split.js';
+import { countChunksOnWorker, type ChunkWorker } from './split.js';
+import { levelChunksOnWorker, type LevelWorker } from './split-level.js';
 import { ChunkClaims, MAIN, WORKER, chunkOwners, chunkRange, claimChunk } from './chunks.js';
 import {
   scanBlock,
