@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, Loader> = {
 
 /** The loaders a command line needs: its command's alone, or all of them for help. */
 export function loadersFor(argv: readonly string[]): Loader[] {
+  // `sluice --version` needs no command: loading them all cost most of a second of CPU.
+  if (argv.length === 1 && (argv[0] === '-V' || argv[0] === '--version')) return [];
   const first = argv.find((a) => !a.startsWith('-'));
   const own = first !== undefined && first !== 'help' ? COMMANDS[first] : undefined;
   return own ? [own] : Object.values(COMMANDS);
