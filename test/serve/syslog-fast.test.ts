@@ -16,7 +16,18 @@ import type { LogRecord } from '../../src/record/record.js';
 import type { BuiltinFraming } from '../../src/framing/detect.js';
 import { connect } from 'node:net';
 import { fixture, sharedCorpus, tempDir } from '../helpers.js';
-import { readStore, startServe, stop } from './helpers.js';
+import {
+  MemorySink,
+  connectTo,
+  endAndWait,
+  readStore,
+  startServe,
+  stop,
+  writePieces,
+} from './helpers.js';
+import { createCollector, type CollectorSettings } from '../../src/net/collector.js';
+import { SERVE_DEFAULTS } from '../../src/config/serve.js';
+import { pino } from 'pino';
 
 const PEER = 'tcp://127.0.0.1:40000';
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -377,5 +388,75 @@ test('serve fast path - with --redact every syslog record is redacted in the sto
   } finally {
     await stop(child, 'SIGKILL');
     dir.cleanup();
+  }
+});
+
+/** A sink that takes encoded lines, as the store writer does, and keeps what it was given. */
+class EncodedSink extends MemorySink {
+  lines: Array<string | undefined> = [];
+  override async append(records: LogRecord[], opts: { batchId?: string } = {}) {
+    for (let i = 0; i < records.length; i++) this.lines.push(undefined);
+    return super.append(records, opts);
+  }
+  async appendEncoded(records: LogRecord[], lines: ReadonlyArray<string | undefined>) {
+    for (let i = 0; i < records.length; i++) this.lines.push(lines[i]);
+    return super.append(records);
+  }
+}
+
+async function collectOverTcp(
+  data: Buffer,
+  pieceBytes: number,
+  sink: MemorySink,
+  encodedLines: boolean,
+  minLevel: CollectorSettings['minLevel'],
+): Promise<LogRecord[]> {
+  const collector = createCollector({
+    sink,
+    settings: { ...SERVE_DEFAULTS, minLevel },
+    framerFor,
+    decoderFor: (framing, peer) => decoderFor(framing, peer, { now: NOW }, { encodedLines }),
+    logger: pino({ level: 'silent' }),
+    summaryIntervalMs: 0,
+  });
+  const { port } = await collector.listenTcp('127.0.0.1', 0);
+  const socket = await connectTo(port);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < data.length; at += pieceBytes) {
+    pieces.push(data.subarray(at, at + pieceBytes));
+  }
+  await writePieces(socket, pieces, 0);
+  await endAndWait(socket);
+  await collector.close({ timeoutMs: 5000, quietMs: 100 });
+  // The source names the client's port, which differs between the two connections.
+  return sink.records.map((r) => ({ ...r, source: 'tcp://client' }));
+}
+
+test('serve fast path - a collector over TCP stores what the general path stores', async () => {
+  const rnd = random(7);
+  const lines = [
+    ...Array.from({ length: 200 }, (_, i) => `<38>2026-12-03T16:53:27 localhost p[1]: seq ${i}`),
+    ...Array.from({ length: 300 }, () => generatedLine(rnd).toString('latin1')),
+    '<15>2026-12-03T16:53:28 localhost app[1]: a debug line',
+    '<14>1 2026-12-03T16:53:29Z host app 12 ID1 - five four two four',
+  ];
+  const data = Buffer.from(lines.join('\n') + '\n', 'latin1');
+  for (const [pieceBytes, minLevel] of [
+    [65536, 'trace'],
+    [97, 'info'],
+  ] as const) {
+    const fastSink = new EncodedSink();
+    const fast = await collectOverTcp(data, pieceBytes, fastSink, true, minLevel);
+    const general = await collectOverTcp(data, pieceBytes, new MemorySink(), false, minLevel);
+    assert.deepEqual(fast, general, `${pieceBytes}-byte pieces, min level ${minLevel}`);
+    let encoded = 0;
+    fastSink.records.forEach((rec, i) => {
+      const line = fastSink.lines[i];
+      if (line === undefined) return;
+      encoded++;
+      assert.equal(line, encodeRecord(rec), `line ${i}`);
+    });
+    // With a level filter dropping records from a read, the read's lines are not used.
+    if (minLevel === 'trace') assert.ok(encoded >= 199, `fast path used (${encoded} lines)`);
   }
 });
