@@ -202,6 +202,10 @@ export interface AccessByteFacts {
   /** -1 when the request has no `METHOD TARGET` shape. */
   pathStart: number;
   pathEnd: number;
+  /** Whether the two hashes below (hashBytes() in stats.ts) are set. */
+  hashed: boolean;
+  clientHash: number;
+  pathHash: number;
 }
 
 export function newAccessByteFacts(): AccessByteFacts {
@@ -213,6 +217,9 @@ export function newAccessByteFacts(): AccessByteFacts {
     clientEnd: 0,
     pathStart: -1,
     pathEnd: -1,
+    hashed: false,
+    clientHash: 0,
+    pathHash: 0,
   };
 }
 

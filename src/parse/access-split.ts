@@ -16,6 +16,8 @@ export class AccessSplit {
   private failed = availableParallelism() < 2;
   private nextId = 0;
   private memory: SplitMemory | undefined;
+  /** Whether the current worker has `memory` (a new worker gets it with its first job). */
+  private memorySent = false;
   private pending: { id: number; done: (r: SplitResult | undefined) => void } | undefined;
 
   /** Whether a worker is (or can be) there to share the work. */
@@ -33,6 +35,7 @@ export class AccessSplit {
   ): Promise<{ result: SplitResult; memory: SplitMemory } | undefined> {
     const w = this.start();
     if (!w) return Promise.resolve(undefined);
+    const sent = this.memory;
     const memory = this.memoryFor(bytes.length);
     new Uint8Array(memory.input).set(bytes);
     const id = ++this.nextId;
@@ -46,7 +49,10 @@ export class AccessSplit {
           resolve(r === undefined ? undefined : { result: r, memory });
         },
       };
-      w.postMessage({ ...job, id, memory, length: bytes.length } satisfies SplitJob);
+      const msg: SplitJob = { ...job, id, length: bytes.length };
+      if (memory !== sent || !this.memorySent) msg.memory = memory;
+      this.memorySent = true;
+      w.postMessage(msg);
     });
   }
 
@@ -98,6 +104,7 @@ export class AccessSplit {
     w.on('error', fail);
     w.on('exit', fail);
     this.worker = w;
+    this.memorySent = false;
     return w;
   }
 }

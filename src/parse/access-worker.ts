@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { AccessBytes, newAccessByteFacts } from './access-bytes.js';
 import type { RecordSink } from './access-bytes.js';
+import { hashBytes } from './stats.js';
 
 /** Memory the main thread and the worker share; each job uses it from offset 0. */
 export interface SplitMemory {
@@ -21,7 +22,8 @@ export interface SplitMemory {
 
 export interface SplitJob {
   id: number;
-  memory: SplitMemory;
+  /** Sent when it changes only (posting shared memory costs about a millisecond). */
+  memory?: SplitMemory;
   /** Bytes of `input` in use. */
   length: number;
   /** NDJSON records (with these source and keepRaw), or statistics facts. */
@@ -34,7 +36,7 @@ export interface SplitJob {
 }
 
 /** Numbers per line in the facts memory (see runSplitJob()). */
-export const FACT_FIELDS = 7;
+export const FACT_FIELDS = 9;
 
 export interface SplitResult {
   id: number;
@@ -81,10 +83,22 @@ function detectionMayDiffer(c0: number, c10: number): boolean {
   return c0 === 123 || (c0 >= 48 && c0 <= 57 && c10 === 84);
 }
 
+/** The memory of the last job that sent one, as views. */
+let memory: { input: Buffer; output: Buffer; facts: Float64Array } | undefined;
+
 export function runSplitJob(job: SplitJob): SplitResult {
-  const b = Buffer.from(job.memory.input, 0, job.length);
-  const out = new SharedOutput(Buffer.from(job.memory.output));
-  const facts = new Float64Array(job.memory.facts);
+  if (job.memory !== undefined) {
+    const m = job.memory;
+    memory = {
+      input: Buffer.from(m.input),
+      output: Buffer.from(m.output),
+      facts: new Float64Array(m.facts),
+    };
+  }
+  if (memory === undefined) return { id: job.id, lines: 0, consumed: 0, outputBytes: 0 };
+  const b = memory.input.subarray(0, job.length);
+  const out = new SharedOutput(memory.output);
+  const facts = memory.facts;
   const fast = scannerFor(job.source, job.keepRaw);
   const f = newAccessByteFacts();
   let s = 0;
@@ -103,6 +117,9 @@ export function runSplitJob(job: SplitJob): SplitResult {
       facts[at++] = f.status;
       facts[at++] = f.combined ? 1 : 0;
       facts[at++] = f.epochMs;
+      // The main thread counts; hashing the values here takes that much off it.
+      facts[at++] = hashBytes(b, f.clientStart, f.clientEnd);
+      facts[at++] = f.pathStart >= 0 ? hashBytes(b, f.pathStart, f.pathEnd) : 0;
     } else {
       if (!job.forced && detectionMayDiffer(b[s], b[s + 10])) break;
       if (!out.fits(fast.recordRoom)) break;

@@ -24,6 +24,13 @@ function hashString(s: string): number {
   return h;
 }
 
+/** The hash TopCounter.addBytes() indexes values by (the access worker computes it ahead). */
+export function hashBytes(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 16777619);
+  return h;
+}
+
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
   return true;
@@ -68,10 +75,8 @@ export class TopCounter {
     this.insert((' ' + value).substring(1), isAscii(value) ? hashString(value) : undefined);
   }
 
-  /** add() for the ASCII text in buf[from, to). */
-  addBytes(buf: Buffer, from: number, to: number): void {
-    let h = 0x811c9dc5;
-    for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 16777619);
+  /** add() for the ASCII text in buf[from, to); `h` its hashBytes() when known. */
+  addBytes(buf: Buffer, from: number, to: number, h = hashBytes(buf, from, to)): void {
     const n = to - from;
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
       const e = this.slots[slot] - 1;
@@ -203,8 +208,13 @@ export class ParseStats {
     bump(this.formats, f.combined ? 'apache_combined' : 'apache_common');
     bump(this.levels, levelFromStatus(f.status));
     if (f.status >= 0 && f.status < 1000) this.statusCounts[f.status]++;
-    if (f.pathStart >= 0) this.paths.addBytes(buf, f.pathStart, f.pathEnd);
-    this.ips.addBytes(buf, f.clientStart, f.clientEnd);
+    if (f.hashed) {
+      if (f.pathStart >= 0) this.paths.addBytes(buf, f.pathStart, f.pathEnd, f.pathHash);
+      this.ips.addBytes(buf, f.clientStart, f.clientEnd, f.clientHash);
+    } else {
+      if (f.pathStart >= 0) this.paths.addBytes(buf, f.pathStart, f.pathEnd);
+      this.ips.addBytes(buf, f.clientStart, f.clientEnd);
+    }
     if (f.epochMs < this.firstMs) this.firstMs = f.epochMs;
     if (f.epochMs > this.lastMs) this.lastMs = f.epochMs;
   }
