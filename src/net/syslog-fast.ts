@@ -129,6 +129,8 @@ interface Header {
   procid?: string;
   /** The line after the message: `,"host":...,"syslog":{...}}` */
   after: string;
+  /** The same after the message's closing quote. */
+  afterQuote: string;
 }
 
 /**
@@ -166,6 +168,7 @@ export class SyslogFastPath {
   private beforeTs = '';
   private beforePri = -1;
   private before = '';
+  private beforeQuote = '';
   // The last header and what it gives.
   private readonly headerKey = Buffer.alloc(MAX_HEADER_KEY);
   private headerKeyLen = -1;
@@ -256,11 +259,12 @@ export class SyslogFastPath {
       this.beforeTs = timestamp;
       this.beforePri = p.pri;
       this.before = '{"timestamp":"' + timestamp + pri.head;
+      this.beforeQuote = this.before + '"';
     }
     // Most messages need no escape: then the quotes go around the message string itself.
     lines[out.length] = NEEDS_ESCAPE.test(message)
       ? this.before + JSON.stringify(message) + h.after
-      : this.before + '"' + message + '"' + h.after;
+      : this.beforeQuote + message + h.afterQuote;
     out.push(rec);
     return p.format;
   }
@@ -287,6 +291,7 @@ export class SyslogFastPath {
       msgid: text(p.msgidAt, p.msgidEnd),
       procid: text(p.procidAt, p.procidEnd),
       after: '',
+      afterQuote: '',
     };
     const pri = PRIS[p.pri];
     let after = '';
@@ -298,6 +303,7 @@ export class SyslogFastPath {
     after += '}';
     if (h.procid !== undefined) after += ',"fields":{"procid":' + JSON.stringify(h.procid) + '}';
     h.after = after + '}';
+    h.afterQuote = '"' + h.after;
     if (n <= MAX_HEADER_KEY) {
       b.copy(key, 0, from, p.msgAt);
       this.headerKeyLen = n;
