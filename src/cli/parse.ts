@@ -143,6 +143,9 @@ interface Sink {
   writer?: RecordBytesWriter;
 }
 
+/** Share of a chunk's lines the fast path must take for the next chunk to be shared. */
+const WORKER_MIN_TAKEN = 0.9;
+
 /** Parts of a shared chunk the main thread frames itself, by output. */
 const NDJSON_MAIN_SHARE = 0.4;
 const STATS_MAIN_SHARE = 0.25;
@@ -274,7 +277,13 @@ async function parseInput(
   const joiner = multiline?.();
   const recs: LogRecord[] = [];
   let lineNo = 0;
-  const count = () => void lineNo++;
+  // Lines the fast path took: the worker is asked only while nearly all lines are its kind
+  // (in a mixed file it would stop early on most chunks and only add its memory).
+  let taken = 0;
+  const count = () => {
+    lineNo++;
+    taken++;
+  };
   const taker = accessTaker(opts, joiner !== undefined, parser, source, sink, stats, count);
   const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes, taker });
   let eventLine = 0;
@@ -318,13 +327,21 @@ async function parseInput(
             forced: opts.format === 'apache_common' || opts.format === 'apache_combined',
             maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
           },
-          counted: (n) => void (lineNo += n),
+          counted: (n) => {
+            lineNo += n;
+            taken += n;
+          },
         }
       : undefined;
+  let worthSharing = false;
   for await (const chunk of openInput(path)) {
     if (stats) stats.bytes += chunk.length;
-    if (shared !== undefined && chunk.length >= SPLIT_MIN_BYTES) await shareChunk(chunk, shared);
-    else framer.push(chunk, onLine);
+    const linesBefore = lineNo;
+    const takenBefore = taken;
+    if (shared !== undefined && worthSharing && chunk.length >= SPLIT_MIN_BYTES) {
+      await shareChunk(chunk, shared);
+    } else framer.push(chunk, onLine);
+    worthSharing = taken - takenBefore >= (lineNo - linesBefore) * WORKER_MIN_TAKEN;
     await sink.afterChunk();
   }
   framer.end(onLine);

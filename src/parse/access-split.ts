@@ -13,7 +13,8 @@ export const SPLIT_MIN_BYTES = 256 * 1024;
 
 export class AccessSplit {
   private worker: Worker | undefined;
-  private failed = availableParallelism() < 2;
+  /** No worker on one core, or when SLUICE_PARSE_WORKER=0 asks for one thread. */
+  private failed = availableParallelism() < 2 || process.env.SLUICE_PARSE_WORKER === '0';
   private nextId = 0;
   private memory: SplitMemory | undefined;
   /** Whether the current worker has `memory` (a new worker gets it with its first job). */
