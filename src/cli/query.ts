@@ -10,7 +10,8 @@ import { buildRecordFilter, type FilterOptions } from '../query/filter.js';
 import { buildPrefilter, statusConstraint, type Prefilter } from '../query/prefilter.js';
 import { isPureLiteral, requiredLiteral } from '../query/regex.js';
 import type { RecordFilter } from '../query/filter.js';
-import { countSink, recordSink, type OutputFormat } from '../query/output/records.js';
+import type { OutputFormat } from '../query/output/records.js';
+import { countSink } from '../query/output/count.js';
 import { canonicalPath } from '../query/expr/index.js';
 import { ACCESS_PROBE_PATHS, accessProbe, probeOptionsFor } from '../query/probe/access.js';
 import { parseTimeBound } from '../util/time.js';
@@ -240,6 +241,8 @@ async function chooseSink(flags: QueryFlags): Promise<Sink> {
       '--fields: give at least one field path, e.g. --fields timestamp,message.',
     );
   }
+  // Loaded only here: a count needs neither the colours nor the JSON encoder.
+  const { recordSink } = await import('../query/output/records.js');
   return recordSink({ format: output, fields, escapeRaw: Boolean(process.stdout.isTTY) });
 }
 

@@ -4,7 +4,6 @@
 
 import type { Level, LogRecord } from '../record/record.js';
 import { levelFromStatus } from '../parse/level.js';
-import { decodeJson } from '../record/json.js';
 import type { LineParser } from '../parse/line-parser.js';
 import type { ParseOptions } from '../parse/options.js';
 import type { RecordFilter } from './filter.js';
@@ -20,7 +19,7 @@ import {
   type ReadStats,
 } from './read.js';
 import { countChunksOnWorker, type ChunkWorker } from './split.js';
-import { levelChunksOnWorker, type LevelWorker } from './split-level.js';
+import type { LevelJob, LevelWorker } from './split-level.js';
 import { ChunkClaims, MAIN, WORKER, chunkOwners, chunkRange, claimChunk } from './chunks.js';
 import {
   scanBlock,
@@ -124,6 +123,8 @@ interface SplitFile {
   worker?: ChunkWorker;
   /** Or the worker picking candidate lines, for output in order. */
   levelWorker?: LevelWorker;
+  /** Starts that worker (split-level.ts, loaded only for such a file). */
+  startLevelWorker?: (job: LevelJob) => LevelWorker;
 }
 
 /** Loaded only when following: a plain query needs no watcher. */
@@ -239,7 +240,7 @@ export class QueryEngine {
     if (split && level !== undefined && literal === undefined) {
       // Only where this thread's prefilter is the one the worker builds from --level alone.
       if (scan.access === undefined && scan.pre === this.options.prefilter) {
-        split.levelWorker = levelChunksOnWorker({
+        split.levelWorker = split.startLevelWorker?.({
           kind: 'level',
           path: split.path,
           size: split.size,
@@ -344,8 +345,14 @@ export class QueryEngine {
     handle: LineHandler,
     afterBlock: () => Promise<void>,
   ): Promise<void> {
+    const { levelChunksOnWorker } = await import('./split-level.js');
     const fh = await openFile(path);
-    const split: SplitFile = { path, size, owners: chunkOwners(size) };
+    const split: SplitFile = {
+      path,
+      size,
+      owners: chunkOwners(size),
+      startLevelWorker: levelChunksOnWorker,
+    };
     const assembler = new BlockAssembler(this.options.maxLineBytes);
     try {
       for (let k = 0; k < split.owners.length && !this.stopped; k++) {
@@ -390,7 +397,9 @@ export class QueryEngine {
    * runs on the JSON text just as on a log file, and survivors are decoded, not parsed.
    */
   async runRecordLines(chunks: AsyncIterable<Buffer>): Promise<void> {
-    const handle = (line: string) => this.recordLine(line);
+    // Loaded only here: querying files needs no JSON record decoder.
+    const { decodeJson } = await import('../record/json.js');
+    const handle = (line: string) => this.recordLine(line, decodeJson);
     let pre = this.options.prefilter;
     if (pre.candidatesFileOnly) pre = { ...pre, candidates: undefined, candidateTest: undefined };
     for await (const chunk of chunks) {
@@ -401,12 +410,12 @@ export class QueryEngine {
     }
   }
 
-  private recordLine(line: string): boolean {
+  private recordLine(line: string, decodeJson: (text: string) => unknown): boolean {
     if (line.length === 0) return true;
     this.parsedLines++;
     let rec: LogRecord;
     try {
-      rec = decodeJson(line) as unknown as LogRecord;
+      rec = decodeJson(line) as LogRecord;
     } catch {
       this.badRecords++;
       return true;

@@ -4,7 +4,6 @@
 
 import { createReadStream, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { IoError } from '../errors.js';
 
 /**
@@ -146,6 +145,8 @@ export async function openBlocks(path: string, maxLineBytes = DEFAULT_MAX_LINE_B
   const { bytesRead } = await fh.read(head, 0, 2, 0);
   if (bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
     await fh.close();
+    // Loaded only for gzip input: a plain file does not pay for zlib at start-up.
+    const { createGunzip } = await import('node:zlib');
     const gunzip = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
       createGunzip({ chunkSize: 1 << 20 }),
     );

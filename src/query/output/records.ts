@@ -129,21 +129,3 @@ function valueText(v: unknown): string {
   if (typeof v === 'object' && v !== null) return encodeValue(v as JsonValue);
   return String(v);
 }
-
-/** A sink that only counts (--count); prints the number at the end. */
-export function countSink(writer = new OutputWriter()): Sink & { count: number } {
-  const sink = {
-    needsRecord: false,
-    needsLine: false,
-    count: 0,
-    write: () => {
-      sink.count++;
-    },
-    drain: async () => {},
-    end: async () => {
-      writer.write(`${sink.count}\n`);
-      await writer.end();
-    },
-  };
-  return sink;
-}
