@@ -18,7 +18,7 @@ import { ParseStats, formatStatsTable } from '../parse/stats.js';
 import { NewlineFramer } from '../framing/newline.js';
 import type { ByteLineTaker } from '../framing/newline.js';
 import { AccessBytes, newAccessByteFacts } from '../parse/access-bytes.js';
-import { AccessSplit, SPLIT_MIN_BYTES } from '../parse/access-split.js';
+import { AccessSplit, SPLIT_MIN_BYTES, ShareChooser } from '../parse/access-split.js';
 import { FACT_FIELDS } from '../parse/access-worker.js';
 import type { SplitJob } from '../parse/access-worker.js';
 import type { AutoLineParser } from '../parse/line-parser.js';
@@ -334,12 +334,17 @@ async function parseInput(
         }
       : undefined;
   let worthSharing = false;
+  const chooser = new ShareChooser();
   for await (const chunk of openInput(path)) {
     if (stats) stats.bytes += chunk.length;
     const linesBefore = lineNo;
     const takenBefore = taken;
     if (shared !== undefined && worthSharing && chunk.length >= SPLIT_MIN_BYTES) {
-      await shareChunk(chunk, shared);
+      const share = chooser.share();
+      const started = performance.now();
+      if (share) await shareChunk(chunk, shared);
+      else framer.push(chunk, onLine);
+      chooser.record(share, chunk.length, performance.now() - started);
     } else framer.push(chunk, onLine);
     worthSharing = taken - takenBefore >= (lineNo - linesBefore) * WORKER_MIN_TAKEN;
     await sink.afterChunk();

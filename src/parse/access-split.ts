@@ -109,3 +109,30 @@ export class AccessSplit {
     return w;
   }
 }
+
+/**
+ * Whether to share the next chunk, from how fast shared and unshared chunks went: on a busy
+ * machine the second core may not be there, and waiting for the worker then makes things
+ * slower (measured), so each window of 8 chunks also tries the way not preferred once.
+ */
+export class ShareChooser {
+  /** Moving averages of ms per byte: unshared, shared. */
+  private readonly msPerByte = [NaN, NaN];
+  private chunks = 0;
+  private preferShared = true;
+
+  share(): boolean {
+    const probe = this.chunks++ % 8 === 7;
+    return probe ? !this.preferShared : this.preferShared;
+  }
+
+  /** How long a chunk of `bytes` took to parse (and write), shared or not. */
+  record(shared: boolean, bytes: number, ms: number): void {
+    const i = shared ? 1 : 0;
+    const rate = ms / bytes;
+    const old = this.msPerByte[i];
+    this.msPerByte[i] = Number.isNaN(old) ? rate : old * 0.7 + rate * 0.3;
+    const [single, both] = this.msPerByte;
+    if (!Number.isNaN(single) && !Number.isNaN(both)) this.preferShared = both < single * 0.95;
+  }
+}

@@ -21,14 +21,15 @@ function indexSlots(capacity: number): number {
 function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h;
+  return h | 0;
 }
 
 /** The hash TopCounter.addBytes() indexes values by (the access worker computes it ahead). */
 export function hashBytes(buf: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
   for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i], 16777619);
-  return h;
+  // An int32 (the empty value's hash is the offset basis, above 2^31), as the index stores.
+  return h | 0;
 }
 
 function isAscii(s: string): boolean {
@@ -49,19 +50,26 @@ interface Latin1Buffer extends Buffer {
 export class TopCounter {
   /** Entry → value and count; `byValue` maps back; freed entries are reused. */
   private readonly keys: string[] = [];
-  private readonly counts: number[] = [];
+  /** At most `capacity` entries exist at once (insert() shrinks first). */
+  private readonly counts: Float64Array;
+  private readonly hashes: Int32Array;
   private readonly free: number[] = [];
   private readonly byValue = new Map<string, number>();
-  /** Open addressing over ASCII values: entry + 1 per slot (0 empty), and each entry's hash. */
+  /**
+   * Open addressing over ASCII values: per slot the value's hash and entry + 1 (0 empty),
+   * side by side so that a probe reads one cache line.
+   */
   private readonly slots: Int32Array;
-  private readonly hashes: number[] = [];
   private readonly mask: number;
   /** True once values had to be dropped: the counts are then lower bounds. */
   approximate = false;
 
   constructor(private readonly capacity = 20_000) {
-    this.slots = new Int32Array(indexSlots(capacity));
-    this.mask = this.slots.length - 1;
+    const n = indexSlots(capacity);
+    this.slots = new Int32Array(2 * n);
+    this.mask = n - 1;
+    this.counts = new Float64Array(capacity);
+    this.hashes = new Int32Array(capacity);
   }
 
   add(value: string): void {
@@ -78,10 +86,11 @@ export class TopCounter {
   /** add() for the ASCII text in buf[from, to); `h` its hashBytes() when known. */
   addBytes(buf: Buffer, from: number, to: number, h = hashBytes(buf, from, to)): void {
     const n = to - from;
+    const slots = this.slots;
     for (let slot = h & this.mask; ; slot = (slot + 1) & this.mask) {
-      const e = this.slots[slot] - 1;
+      const e = slots[2 * slot + 1] - 1;
       if (e < 0) break;
-      if (this.hashes[e] !== h) continue;
+      if (slots[2 * slot] !== h) continue;
       const key = this.keys[e];
       if (key.length !== n) continue;
       let i = 0;
@@ -108,8 +117,9 @@ export class TopCounter {
 
   private index(e: number, hash: number): void {
     let slot = hash & this.mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
-    this.slots[slot] = e + 1;
+    while (this.slots[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
+    this.slots[2 * slot] = hash;
+    this.slots[2 * slot + 1] = e + 1;
   }
 
   /** Misra-Gries step: take the smallest count off every entry and drop those left at zero. */
