@@ -338,7 +338,7 @@ test('query cli - a large file counted in two halves gives the answer of one pas
   }
 });
 
-test('query cli - --level on a large NDJSON file on two threads prints what one pass does', async () => {
+test('query cli - --level on a big NDJSON file: two threads print what one pass does', async () => {
   // Above SPLIT_MIN_BYTES a --level query lets a worker pick candidate lines of chunks from the
   // file's end while the main thread prints in order; --limit turns the split off.
   const dir = tempDir();
