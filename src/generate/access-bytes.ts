@@ -8,6 +8,8 @@ import type { GenEvent } from './event.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MAX_CACHED = 65_536;
+/** Longest string copied by a charCodeAt loop; longer ones go through Buffer#write. */
+const LOOP_MAX_CHARS = 48;
 
 function two(n: number): string {
   return n < 10 ? '0' + n : String(n);
@@ -93,11 +95,13 @@ function put(buf: Buffer, at: number, piece: Uint8Array): number {
 
 /**
  * Copies an ASCII string byte by byte: cheaper than a cache lookup for values that change
- * from line to line (addresses, paths, referrers), which would need hashing each time.
+ * from line to line (addresses, paths, referrers), which would need hashing each time. The
+ * engine hands these over as flat strings (flat-string.ts), so the loop beats the call into
+ * C++ of Buffer#write up to a few dozen characters.
  */
 function putAscii(buf: Buffer, at: number, s: string): number {
   const n = s.length;
-  if (n > 24) return at + buf.write(s, at, 'latin1');
+  if (n > LOOP_MAX_CHARS) return at + buf.write(s, at, 'latin1');
   for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
   return at + n;
 }

@@ -1,6 +1,7 @@
 // Word lists the generator draws from: request paths, user agents, referrers, people and
 // places. All made up or generic; domains are under example.com/.net/.org.
 
+import { flatString } from './flat-string.js';
 import { Prng } from './prng.js';
 import { Weighted, zipf } from './weighted.js';
 
@@ -123,7 +124,12 @@ function buildPaths(): PathEntry[] {
     const j = rng.below(i + 1);
     [tail[i], tail[j]] = [tail[j], tail[i]];
   }
-  return head.concat(tail);
+  // Built by concatenation, these would be copied char by char through string trees per line.
+  return head.concat(tail).map((e) => ({
+    ...e,
+    path: flatString(e.path),
+    ...(e.query === undefined ? {} : { query: flatString(e.query) }),
+  }));
 }
 
 export const PATHS: Weighted<PathEntry> = zipf(buildPaths(), 1.15);

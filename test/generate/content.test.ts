@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createGenerator, Prng } from '../../src/generate/index.js';
+import { flatString } from '../../src/generate/flat-string.js';
 import { Weighted } from '../../src/generate/weighted.js';
 
 test('generate - weighted picks follow their weights', () => {
@@ -79,4 +80,11 @@ test('generate - the byte fast path writes exactly the lines of the string forma
       assert.equal(bytes, lines, `${format} ${scenario}`);
     }
   }
+});
+
+test('generate - flattening keeps every string exactly as it was', () => {
+  const long = 'https://shop.example.com' + '/products/' + 'trail-runner-2';
+  const samples = [long, 'x'.repeat(12), 'Łukasz Żółć ' + long, 'José Núñez-García ' + long, ''];
+  samples.push('\u0000\u00ff\ud83d\ude00 ' + long, 'a\ud800b' + long);
+  for (const s of samples) assert.equal(flatString(s), s);
 });

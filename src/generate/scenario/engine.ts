@@ -4,6 +4,7 @@
 
 import type { GenEvent, PhiSpan } from '../event.js';
 import type { Level } from '../../record/record.js';
+import { flatString } from '../flat-string.js';
 import { clientIp, patient, type Patient } from '../identity.js';
 import type { Prng } from '../prng.js';
 import {
@@ -43,6 +44,9 @@ interface Entity {
 }
 
 const GET_MOSTLY = 0.93;
+const SITE_HOME = SITE + '/';
+/** Distinct referrer URLs kept before the cache starts over (paths may carry ids). */
+const MAX_SITE_URLS = 4096;
 
 function levelFromStatus(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
@@ -123,10 +127,10 @@ export class ScenarioEngine {
       state: this.scenario.states.get(this.scenario.initial)!,
       eventsLeft: 0,
       untilMs: 0,
-      clientIp: clientIp(rng),
+      clientIp: flatString(clientIp(rng)),
       clientPort: rng.between(1024, 65535),
       userAgent: USER_AGENTS.pick(rng),
-      user: users ? rng.pick(users) : userName(rng),
+      user: flatString(users ? rng.pick(users) : userName(rng)),
       host: '',
       pid: 0,
       protocol: PROTOCOLS.pick(rng),
@@ -275,6 +279,21 @@ export class ScenarioEngine {
 
   /** Whether the last referrer drawn was the session's previous page. */
   private internalReferrer = false;
+  /**
+   * The site's URL of each path seen, built and flattened once (see flat-string.ts) rather
+   * than concatenated again for every line that carries it as its referrer.
+   */
+  private readonly siteUrls = new Map<string, string>();
+
+  private siteUrl(path: string): string {
+    let url = this.siteUrls.get(path);
+    if (url === undefined) {
+      url = flatString(SITE + path);
+      if (this.siteUrls.size >= MAX_SITE_URLS) this.siteUrls.clear();
+      this.siteUrls.set(path, url);
+    }
+    return url;
+  }
 
   private referrer(previousPath: string): string {
     const roll = this.rng.float();
@@ -282,9 +301,9 @@ export class ScenarioEngine {
     if (roll < 0.3) return '';
     if (roll < 0.8 && previousPath) {
       this.internalReferrer = true;
-      return SITE + previousPath;
+      return this.siteUrl(previousPath);
     }
-    return roll < 0.8 ? SITE + '/' : EXTERNAL_REFERRERS.pick(this.rng);
+    return roll < 0.8 ? SITE_HOME : EXTERNAL_REFERRERS.pick(this.rng);
   }
 
   /** Every state name and its allowed next states (for tests and the docs). */
