@@ -200,14 +200,24 @@ async function main() {
   const nBytes = statSync(ndjson).size;
   const ratios = [];
   const sluice = (args, opts) => measure(process.execPath, [CLI, 'query', ...args], opts);
+  // Both inputs read once before any tool: the first tool must not pay for the disk alone.
+  for (const file of [access, ndjson]) measure('cat', [file], { discard: true });
 
-  // 1. Literal search, counting matches.
-  let m = sluice([access, '--grep', LITERAL, '--count']);
+  // 1. Literal search, counting matches: these runs last under a second, where one slow spell
+  // decides, so each tool runs three times in turns and its fastest run counts.
+  const runs = { sluice: [], grep: [], rg: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.sluice.push(sluice([access, '--grep', LITERAL, '--count']));
+    runs.grep.push(measure('grep', ['-c', '-F', LITERAL, access]));
+    if (have('rg')) runs.rg.push(measure('rg', ['-c', '-F', LITERAL, access]));
+  }
+  const fastest = (list) => list.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  let m = fastest(runs.sluice);
   report('literal', 'sluice --grep --count', aBytes, m, firstNumber(m.stdout));
-  m = measure('grep', ['-c', '-F', LITERAL, access]);
+  m = fastest(runs.grep);
   report('literal', 'grep -c', aBytes, m, firstNumber(m.stdout));
-  if (have('rg')) {
-    m = measure('rg', ['-c', '-F', LITERAL, access]);
+  if (runs.rg.length > 0) {
+    m = fastest(runs.rg);
     report('literal', 'rg -c', aBytes, m, firstNumber(m.stdout));
   }
   ratios.push(ratio('literal', 'sluice --grep --count', 'grep -c', '≥ 1'));
