@@ -15,7 +15,10 @@
 //      free
 //   5. busy > 70% while keeping up → one step cheaper before it falls behind
 // A change needs two periods in a row that agree (hysteresis), and a step taken down because
-// of CPU is not retried upward for a cooldown of 10 periods.
+// of CPU is not retried upward for a cooldown of 10 periods. A step taken for a slow link
+// (rule 2) is a trial: when the throughput (raw bytes compressed per second, which the window
+// ties to the acknowledgements) has not risen by 5% two periods later, the receiver rather than
+// the link was the limit, and the step is undone and not retried for the cooldown.
 
 import type { Codec } from './codec.js';
 
@@ -63,6 +66,10 @@ const CPU_INPUT = 0.1;
 /** The cheapest step rule 3 takes for the input's sake: gzip 1. */
 const INPUT_FLOOR_STEP = 1;
 const COOLDOWN_PERIODS = 10;
+/** A slow-link step is kept only if the throughput rose by this much. */
+const TRIAL_GAIN = 1.05;
+/** Periods a slow-link step runs before it is judged. */
+const TRIAL_PERIODS = 2;
 
 export class AutoController {
   private step: number;
@@ -75,6 +82,10 @@ export class AutoController {
   private readonly cooldownUntil: number[] = AUTO_LADDER.map(() => 0);
   private period = 0;
   private readonly now: () => number;
+  /** A slow-link step on trial: where it came from and the throughput before it. */
+  private trial?: { from: number; bytesPerMs: number; periods: number };
+  /** Raw bytes per ms of the last period, the baseline of a trial. */
+  private lastBytesPerMs = 0;
 
   constructor(private readonly options: AutoControllerOptions) {
     this.step = options.startStep ?? 1;
@@ -100,11 +111,15 @@ export class AutoController {
     const elapsed = this.now() - this.periodStart;
     if (elapsed < this.options.periodMs || this.rawBytes === 0) return undefined;
     const busy = this.compressMs / elapsed;
+    const bytesPerMs = this.rawBytes / elapsed;
     this.updateCost();
     this.period++;
     this.periodStart = this.now();
     this.compressMs = 0;
     this.rawBytes = 0;
+    this.lastBytesPerMs = bytesPerMs;
+    const judged = this.judgeTrial(bytesPerMs);
+    if (judged) return judged;
     const wanted = this.propose(busy, backlog, input);
     if (!wanted || wanted.step === this.step) {
       this.proposal = undefined;
@@ -121,9 +136,29 @@ export class AutoController {
     const from = this.current;
     if (wanted.step < this.step && wanted.cpu)
       this.cooldownUntil[this.step] = this.period + COOLDOWN_PERIODS;
+    this.trial = wanted.link
+      ? { from: this.step, bytesPerMs: this.lastBytesPerMs, periods: 0 }
+      : undefined;
     this.step = wanted.step;
     this.proposal = undefined;
     return { ...this.current, from, reason: wanted.reason };
+  }
+
+  /** Undoes a slow-link step that did not raise the throughput (see the rule above). */
+  private judgeTrial(bytesPerMs: number): AutoDecision | undefined {
+    const t = this.trial;
+    if (t === undefined || ++t.periods < TRIAL_PERIODS) return undefined;
+    this.trial = undefined;
+    if (bytesPerMs >= t.bytesPerMs * TRIAL_GAIN) return undefined;
+    const from = this.current;
+    this.cooldownUntil[this.step] = this.period + COOLDOWN_PERIODS;
+    this.step = t.from;
+    this.proposal = undefined;
+    const change = Math.round((bytesPerMs / Math.max(t.bytesPerMs, 1e-9) - 1) * 100);
+    const reason =
+      `a smaller setting did not raise throughput (${change}%): ` +
+      'the receiver, not the link, is the limit';
+    return { ...this.current, from, reason };
   }
 
   private updateCost(): void {
@@ -151,7 +186,8 @@ export class AutoController {
         return { step: down, cpu: true, reason: `falling behind and CPU-bound (${facts})` };
       }
       if (busy <= CPU_HIGH && canUp) {
-        return { step: up, cpu: false, reason: `falling behind on a slow link (${facts})` };
+        const reason = `falling behind on a slow link (${facts})`;
+        return { step: up, cpu: false, link: true, reason };
       }
       return undefined;
     }
