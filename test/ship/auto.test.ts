@@ -4,13 +4,16 @@ import { AUTO_LADDER, AutoController } from '../../src/codec/auto.js';
 
 const PERIOD_MS = 1000;
 
-/** A controller on a fake clock; `period` runs one period with the given compression share. */
+/**
+ * A controller on a fake clock; `period` runs one period with the given compression share,
+ * backlog, input lag and throughput (raw MB compressed in the period).
+ */
 function controller(startStep: number) {
   let now = 0;
   const auto = new AutoController({ periodMs: PERIOD_MS, startStep, now: () => now });
-  const period = (busy: number, backlog: number, input: number) => {
+  const period = (busy: number, backlog: number, input: number, mb = 1) => {
     now += PERIOD_MS;
-    auto.observe({ rawBytes: 1e6, compressMs: busy * PERIOD_MS });
+    auto.observe({ rawBytes: mb * 1e6, compressMs: busy * PERIOD_MS });
     return auto.evaluate(backlog, input);
   };
   const name = () => `${auto.current.codec}-${auto.current.level}`;
@@ -62,40 +65,28 @@ test('auto - the link behind with cheap compression: one step smaller, input or 
   assert.equal(c.name(), 'gzip-3');
 });
 
-/** A period with a given throughput (raw MB per period) as well as busy and backlog. */
-function controllerWithRate(startStep: number) {
-  let now = 0;
-  const auto = new AutoController({ periodMs: PERIOD_MS, startStep, now: () => now });
-  const period = (busy: number, backlog: number, mb: number) => {
-    now += PERIOD_MS;
-    auto.observe({ rawBytes: mb * 1e6, compressMs: busy * PERIOD_MS });
-    return auto.evaluate(backlog, 0);
-  };
-  return { auto, period, name: () => `${auto.current.codec}-${auto.current.level}` };
-}
-
 test('auto - a slow-link step that does not raise throughput is undone and not retried', () => {
-  const c = controllerWithRate(1);
-  c.period(0.1, 0.9, 50);
-  assert.equal(c.period(0.1, 0.9, 50)?.level, 3);
-  c.period(0.15, 0.9, 50);
-  const undo = c.period(0.15, 0.9, 49);
+  const c = controller(1);
+  c.period(0.1, 0.9, 0, 50);
+  assert.equal(c.period(0.1, 0.9, 0, 50)?.level, 3);
+  c.period(0.15, 0.9, 0, 50);
+  const undo = c.period(0.15, 0.9, 0, 49);
   assert.ok(undo);
   assert.match(undo.reason, /did not raise throughput .*receiver/);
   assert.equal(c.name(), 'gzip-1');
   // Still behind, still cheap: the step up is on cooldown, so nothing changes for a while.
-  for (let i = 0; i < 8; i++) assert.equal(c.period(0.1, 0.9, 50), undefined);
+  for (let i = 0; i < 8; i++) assert.equal(c.period(0.1, 0.9, 0, 50), undefined);
   assert.equal(c.name(), 'gzip-1');
 });
 
 test('auto - a slow-link step that raises throughput is kept', () => {
-  const c = controllerWithRate(1);
-  c.period(0.1, 0.9, 20);
-  c.period(0.1, 0.9, 20);
+  const c = controller(1);
+  c.period(0.1, 0.9, 0, 20);
+  c.period(0.1, 0.9, 0, 20);
   assert.equal(c.name(), 'gzip-3');
-  c.period(0.12, 0.9, 24);
+  c.period(0.12, 0.9, 0, 24);
   // Kept: not undone to gzip 1; still behind on the link, it goes on to the next step.
-  const next = c.period(0.12, 0.9, 24);
+  const next = c.period(0.12, 0.9, 0, 24);
   assert.equal(next?.from.level, 3);
   assert.match(next?.reason ?? '', /slow link/);
   assert.equal(c.name(), 'gzip-6');
