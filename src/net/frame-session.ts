@@ -64,6 +64,14 @@ interface Identity {
 
 const MAX_ID_CHARS = 200;
 
+/**
+ * Fault injection for crash tests: `SLUICE_SERVE_CRASH_BEFORE_ACK=N` kills the process
+ * (SIGKILL) once the Nth batch is durable in the store and before its ack is sent, the window
+ * in which a crash makes a shipper send a stored batch again.
+ */
+const CRASH_BEFORE_ACK = Number(process.env.SLUICE_SERVE_CRASH_BEFORE_ACK ?? 0);
+let durableBatches = 0;
+
 /** A run of 16+ digits may be an integer beyond 2^53 (as in src/record/json.ts). */
 const LONG_DIGITS = /\d{16}/;
 
@@ -346,6 +354,9 @@ class FrameSession {
       const { appended } = await started;
       if (!appended) return;
       const result = await appended;
+      if (CRASH_BEFORE_ACK > 0 && ++durableBatches === CRASH_BEFORE_ACK) {
+        process.kill(process.pid, 'SIGKILL');
+      }
       if (result.duplicate) duplicates.inc();
       if (this.closed) return;
       const body = { stored: result.stored, duplicate: result.duplicate };
