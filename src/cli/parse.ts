@@ -106,6 +106,9 @@ function buildOptions(flags: ParseFlags): ParseOptions {
     keepRaw: flags.keepRaw === true,
     maxLineBytes: parseSizeBytes(flags.maxLineBytes, '--max-line-bytes'),
   };
+  if ((opts.maxLineBytes ?? 1) < 1) {
+    throw new ConfigError(`--max-line-bytes: "${flags.maxLineBytes}" must be at least 1 byte.`);
+  }
   if (flags.assumeYear !== undefined) {
     const y = parsePositiveInt(flags.assumeYear, '--assume-year');
     if (y > 9999) throw new ConfigError(`--assume-year: ${y} is not a year from 1 to 9999.`);

@@ -75,6 +75,9 @@ test('cli parse - --stats table, --multiline and options with bad values', async
   const bad = await runCli(['parse', '--timezone', 'Mars/Olympus']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Mars\/Olympus/);
+  const zero = await runCli(['parse', '--max-line-bytes', '0'], { input: 'x\n' });
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--max-line-bytes: "0" must be at least 1 byte/);
   const tz = await runCli(['parse', '--timezone', 'Europe/Paris'], {
     input: '2023/07/01 12:00:00 [error] 1#1: boom\n',
   });

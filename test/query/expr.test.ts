@@ -195,3 +195,17 @@ test('query expr - required literals come only from verbatim fields under and', 
   assert.equal(compileWhere('message ~ /x/i').literal, undefined, 'case-insensitive');
   assert.equal(compileWhere('message ~ "a|b"').literal, undefined, 'alternation');
 });
+
+test('query expr - deep nesting and huge expressions are refused with a caret, not a crash', () => {
+  const deep = errorAt('('.repeat(5000) + 'level = "error"' + ')'.repeat(5000));
+  assert.match(deep.message, /nested more than 64 levels/);
+  assert.equal(deep.position, 64);
+  assert.match(errorAt('not '.repeat(65) + 'level = "error"').message, /nested more than/);
+  const long = errorAt(Array(1001).fill('level = "error"').join(' and '));
+  assert.match(long.message, /more than 1000 conditions/);
+  // At the limits they still parse and evaluate.
+  assert.equal(where('('.repeat(64) + 'http.status = 404' + ')'.repeat(64)), true);
+  assert.equal(where(Array(1000).fill('http.status = 404').join(' and ')), true);
+  assert.equal(where('not '.repeat(64) + 'http.status = 404'), true);
+  assert.equal(where('not '.repeat(63) + 'http.status = 404'), false);
+});

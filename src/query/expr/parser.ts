@@ -5,8 +5,17 @@ import { ExpressionError } from '../../errors.js';
 import type { CompareOp, Expr, Literal } from './ast.js';
 import { tokenize, type Token } from './tokens.js';
 
+/**
+ * Limits that keep the parser, the compiler and the evaluator (all recursive) far from the
+ * stack's end: an expression past them is an error with a caret, not a stack overflow.
+ */
+const MAX_NESTING = 64;
+const MAX_CONDITIONS = 1000;
+
 class Parser {
   private i = 0;
+  private depth = 0;
+  private conditions = 0;
   constructor(
     private readonly src: string,
     private readonly tokens: Token[],
@@ -43,21 +52,33 @@ class Parser {
 
   private unary(): Expr {
     if (this.peek().kind === 'not') {
-      this.i++;
-      return { kind: 'not', operand: this.unary() };
+      this.enter(this.next());
+      const operand = this.unary();
+      this.depth--;
+      return { kind: 'not', operand };
     }
     return this.primary();
+  }
+
+  /** Counts one level of nesting (a "(" or a "not") at `t`. */
+  private enter(t: Token): void {
+    if (++this.depth > MAX_NESTING) this.fail(`nested more than ${MAX_NESTING} levels deep`, t);
   }
 
   private primary(): Expr {
     const t = this.next();
     if (t.kind === 'lparen') {
+      this.enter(t);
       const inner = this.orExpr();
       const close = this.next();
       if (close.kind !== 'rparen') this.fail('expected ")" to close the "("', close);
+      this.depth--;
       return inner;
     }
     if (t.kind !== 'word') this.fail(`expected a field name such as http.status`, t);
+    if (++this.conditions > MAX_CONDITIONS) {
+      this.fail(`more than ${MAX_CONDITIONS} conditions in one expression`, t);
+    }
     return this.condition(t);
   }
 
