@@ -97,7 +97,9 @@ function stop(child) {
 function batchText(client, from, count) {
   let s = '';
   for (let i = from; i < from + count; i++) {
-    s += `{"ts":"2026-03-01T08:15:02.120Z","level":"info","msg":"request handled","client":${client},"seq":${i},"path":"/api/v1/items","ms":12}\n`;
+    s +=
+      `{"ts":"2026-03-01T08:15:02.120Z","level":"info","msg":"request handled",` +
+      `"client":${client},"seq":${i},"path":"/api/v1/items","ms":12}\n`;
   }
   return s;
 }
@@ -106,7 +108,10 @@ function batchText(client, from, count) {
 function recordText(client, from, count) {
   let s = '';
   for (let i = from; i < from + count; i++) {
-    s += `{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,"message":"request handled","format":"json","fields":{"client":${client},"seq":${i},"path":"/api/v1/items","ms":12}}\n`;
+    s +=
+      `{"timestamp":"2026-03-01T08:15:02.120Z","level":"info","severity":9,` +
+      `"message":"request handled","format":"json",` +
+      `"fields":{"client":${client},"seq":${i},"path":"/api/v1/items","ms":12}}\n`;
   }
   return s;
 }
@@ -153,7 +158,9 @@ async function benchNdjson(clients, kind = 'app') {
   if (kind === 'records') results.ndjsonRecords[clients] = entry;
   else results.ndjson[clients] = entry;
   console.log(
-    `ndjson${kind === 'records' ? ' (schema records)' : ''} ${clients} client(s): ${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, ${perCpu}/CPU-s, peak RSS ${mb(rss)}`,
+    `ndjson${kind === 'records' ? ' (schema records)' : ''} ${clients} client(s): ` +
+      `${want} records in ${seconds.toFixed(2)} s = ${perSec}/s, ${perCpu}/CPU-s, ` +
+      `peak RSS ${mb(rss)}`,
   );
 }
 

@@ -254,7 +254,9 @@ rmSync(dir, { recursive: true, force: true });
 
 const results = {
   scale,
-  note: 'tcp/tls_mib_per_s: raw sockets into a discarding server; ship_*: sluice ship -> sluice serve',
+  note:
+    'tcp/tls_mib_per_s: raw sockets into a discarding server; ' +
+    'ship_*: sluice ship -> sluice serve',
   tcp_mib_per_s: +(tcp / 2 ** 20).toFixed(1),
   tls_mib_per_s: +(tlsResult.bytesPerSecond / 2 ** 20).toFixed(1),
   tls_protocol: tlsResult.protocol,

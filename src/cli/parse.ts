@@ -17,7 +17,7 @@ import type { Multiline, MultilinePreset } from '../parse/multiline.js';
 import { ParseStats, formatStatsTable } from '../parse/stats.js';
 import { NewlineFramer } from '../framing/newline.js';
 import type { ByteLineTaker } from '../framing/newline.js';
-import { AccessBytes, newAccessByteFacts } from '../parse/access-bytes.js';
+import { AccessBytes, accessBytesFormat, newAccessByteFacts } from '../parse/access-bytes.js';
 import { AccessSplit, SPLIT_MIN_BYTES, ShareChooser } from '../parse/access-split.js';
 import { FACT_FIELDS } from '../parse/access-worker.js';
 import type { SplitJob } from '../parse/access-worker.js';
@@ -236,9 +236,7 @@ function accessTaker(
   counted: () => void,
 ): ByteLineTaker | undefined {
   const writer = sink.writer;
-  const f = opts.format ?? 'auto';
-  const formatOk = f === 'auto' || f === 'apache_common' || f === 'apache_combined';
-  if (multiline || !formatOk) return undefined;
+  if (multiline || !accessBytesFormat(opts.format)) return undefined;
   const fast = new AccessBytes(source, opts.keepRaw === true);
   if (stats !== undefined) {
     // As the --stats light path for strings (parseOne): counted whatever the previous line.
@@ -291,12 +289,7 @@ async function parseInput(
   const framer = new NewlineFramer({ maxLineBytes: opts.maxLineBytes, taker });
   let eventLine = 0;
   // --stats on access logs counts most lines without building records (src/parse/access-stats).
-  const light =
-    stats !== undefined &&
-    !multiline &&
-    (opts.format === 'auto' ||
-      opts.format === 'apache_common' ||
-      opts.format === 'apache_combined');
+  const light = stats !== undefined && !multiline && accessBytesFormat(opts.format);
   const parseOne = (text: string, truncated: boolean, at: number) => {
     if (light && !truncated && stats.addAccessLine(text)) return;
     parser.push(text, recs);

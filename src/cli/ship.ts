@@ -312,7 +312,8 @@ function statusLine(shipper: Shipper, run: Run): void {
     `spool ${s.spoolBatches} batches ${formatBytes(s.spoolBytes)} oldest ` +
       `${s.oldestUnackedSeconds.toFixed(1)}s`,
     `rtt p50 ${ms(s.rttP50Ms)} p99 ${ms(s.rttP99Ms)} ms`,
-    `reconnects ${s.reconnects} retries ${s.retries} duplicates ${s.duplicates} dropped ${s.droppedRecords}`,
+    `reconnects ${s.reconnects} retries ${s.retries} duplicates ${s.duplicates} ` +
+      `dropped ${s.droppedRecords}`,
   ];
   if (behind !== undefined) parts.push(`behind ${formatBytes(behind)}`);
   process.stderr.write(`sluice ship: ${parts.join(' | ')}\n`);

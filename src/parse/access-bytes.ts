@@ -14,7 +14,10 @@ import { SEVERITY } from '../record/record.js';
 import { levelFromStatus } from './level.js';
 import { isoMs, readApacheTime } from './time.js';
 
-/** 0 ordinary printable byte, 1 a byte this path declines (controls, non-ASCII, `\`), 2 space, 3 `"`. */
+/**
+ * 0 ordinary printable byte, 1 a byte this path declines (controls, non-ASCII, `\`), 2 space,
+ * 3 `"`.
+ */
 const CLASS = new Uint8Array(256).map((_, c) =>
   c === 32 ? 2 : c === 34 ? 3 : c < 0x20 || c >= 0x80 || c === 92 ? 1 : 0,
 );
@@ -189,6 +192,12 @@ export interface RecordSink {
   reserve(n: number): Buffer;
   /** The record's bytes end at `end`. */
   commit(end: number): void;
+}
+
+/** Whether lines parsed with this --format may take the byte-level access path. */
+export function accessBytesFormat(format: string | undefined): boolean {
+  const f = format ?? 'auto';
+  return f === 'auto' || f === 'apache_common' || f === 'apache_combined';
 }
 
 /** What --stats counts of an access line: AccessFacts with byte ranges for the strings. */

@@ -31,8 +31,7 @@ export class BatchFileSink {
    * then replaces the file of the same name instead of adding a second copy.
    */
   async write(records: readonly LogRecord[], key?: string): Promise<string> {
-    const path = await this.writeEncoded([encodeNdjson(records)], records.length, key);
-    return path;
+    return this.writeEncoded([encodeNdjson(records)], records.length, key);
   }
 
   /** As write(), for records already encoded as NDJSON (pieces written in order). */

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { Acknowledgement, type AckOutcome } from '../../record/batch.js';
 import type { LogRecord } from '../../record/record.js';
 import { createLineParser } from '../../parse/index.js';
-import { AccessBytes } from '../../parse/access-bytes.js';
+import { AccessBytes, accessBytesFormat } from '../../parse/access-bytes.js';
 import type { AutoLineParser } from '../../parse/line-parser.js';
 import { RecordBytesWriter } from '../../record/json-bytes.js';
 import { componentLogger } from '../../telemetry/logger.js';
@@ -134,8 +134,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
   private replayCutAt?: number;
   /** With encodeRecords (when nothing needs the records): what batches are encoded with. */
   private readonly writer?: RecordBytesWriter;
-  /** Per file, the byte-level access-line path and the parser whose detection it follows. */
-  private readonly fast = new WeakMap<Tail, { bytes: AccessBytes; parser: AutoLineParser }>();
+  /** Per file, the byte-level access-line path (src/parse/access-bytes.ts). */
+  private readonly fast = new WeakMap<Tail, AccessBytes>();
 
   constructor(opts: FileSourceOptions) {
     this.options = resolveFileSourceOptions(opts);
@@ -484,20 +484,11 @@ export class FileSource implements AsyncIterable<FileBatch> {
     return b.count >= this.options.batchSize || b.bytes >= this.options.batchBytes;
   }
 
-  /** Whether the parse format lets the byte-level access path take lines. */
-  private fastFormat(): boolean {
-    const format = this.options.parse.format ?? 'auto';
-    return format === 'auto' || format === 'apache_common' || format === 'apache_combined';
-  }
-
-  private fastPath(tail: Tail): { bytes: AccessBytes; parser: AutoLineParser } | undefined {
+  private fastPath(tail: Tail): AccessBytes | undefined {
+    if (!accessBytesFormat(this.options.parse.format)) return undefined;
     let f = this.fast.get(tail);
     if (f === undefined) {
-      if (!this.fastFormat()) return undefined;
-      // newParser() made an AutoLineParser: createParser (the only other kind) turns the
-      // encoded mode off.
-      const parser = tail.parser as AutoLineParser;
-      f = { bytes: new AccessBytes(tail.path, this.options.parse.keepRaw === true), parser };
+      f = new AccessBytes(tail.path, this.options.parse.keepRaw === true);
       this.fast.set(tail, f);
     }
     return f;
@@ -508,18 +499,15 @@ export class FileSource implements AsyncIterable<FileBatch> {
    * path takes the line whole and the parser's detection would read it as an access line;
    * false sends the line to the parser.
    */
-  private takeFast(
-    tail: Tail,
-    f: { bytes: AccessBytes; parser: AutoLineParser },
-    chunk: Buffer,
-    ev: RawLine,
-  ): boolean {
+  private takeFast(tail: Tail, fast: AccessBytes, chunk: Buffer, ev: RawLine): boolean {
     const at = ev.at as number;
     const newline = at + (ev.end - ev.start) - 1;
-    if (chunk[newline] !== 0x0a || f.bytes.scan(chunk, at) !== newline) return false;
-    if (!f.parser.takesAccess(chunk[at], chunk[at + 10])) return false;
-    f.parser.sawAccess();
-    f.bytes.write(chunk, this.writer as RecordBytesWriter);
+    if (chunk[newline] !== 0x0a || fast.scan(chunk, at) !== newline) return false;
+    // newParser() made an AutoLineParser: createParser, the only other kind, turns this off.
+    const parser = tail.parser as AutoLineParser;
+    if (!parser.takesAccess(chunk[at], chunk[at + 10])) return false;
+    parser.sawAccess();
+    fast.write(chunk, this.writer as RecordBytesWriter);
     this.builder.count++;
     tail.metrics.recordsEmitted++;
     tail.metrics.recordsFromBytes++;
@@ -784,7 +772,8 @@ export class FileSource implements AsyncIterable<FileBatch> {
     );
     if (isGzipPath(path)) tail.gzip = new GzipReader(opened.handle);
     // The byte-level path reads lines from the chunk; the others are decoded when it declines.
-    tail.splitter.deferText = this.writer !== undefined && this.fastFormat();
+    tail.splitter.deferText =
+      this.writer !== undefined && accessBytesFormat(this.options.parse.format);
     const previous = this.byPath.get(path);
     if (previous && previous !== tail) tail.after = previous;
     this.tails.set(tail.key, tail);
