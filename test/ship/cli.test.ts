@@ -59,127 +59,135 @@ test('ship cli - bad options are refused with exit 2 naming the option', async (
   assert.match(level.stderr, /--level: "12"/);
 });
 
-test('ship cli - a file being written, shipper killed with SIGKILL 3 times, restarted with its spool: nothing lost or repeated', async () => {
-  const dir = tempDir();
-  const collector = await startFakeCollector();
-  collector.tally = new Map();
-  const total = 120_000;
-  const file = join(dir.path, 'app.log');
-  writeFileSync(file, '');
-  const args = [
-    'ship',
-    file,
-    '--to',
-    `tcp://127.0.0.1:${collector.port}`,
-    '--spool',
-    join(dir.path, 'spool'),
-    '--batch-size',
-    '500',
-    '--status-interval',
-    '0',
-    '--backoff-initial',
-    '50ms',
-  ];
-  const env = { SLUICE_LOG_LEVEL: 'warn' };
-  let written = 0;
-  const writer = setInterval(() => {
-    const to = Math.min(total, written + 4000);
-    appendFileSync(file, lines(written, to));
-    written = to;
-  }, 20);
-  try {
-    for (let kill = 0; kill < 3; kill++) {
-      const child = spawnCli(args, { env });
-      const target = (kill + 1) * 25_000;
-      await until(() => (collector.tally?.size ?? 0) >= target, 30_000);
-      child.kill('SIGKILL');
-      await exited(child);
-    }
-    const last = spawnCli([...args, '--once'], { env });
-    await until(() => written === total, 30_000);
-    const code = await exited(last);
-    assert.equal(code, 0);
-    const { missing, repeats } = audit(collector, total);
-    assert.equal(missing, 0);
-    // Resent spool entries are suppressed by batch id; lines the spool held when the tailer's
-    // checkpoint lagged are not read again (the spool's positions move the checkpoint on).
-    assert.equal(repeats, 0);
-  } finally {
-    clearInterval(writer);
-    await collector.close();
-    dir.cleanup();
-  }
-});
-
-test('ship cli - a 30 s outage while the file grows: the spool grows, health says 503, then everything drains', async () => {
-  const dir = tempDir();
-  let collector = await startFakeCollector();
-  const port = collector.port;
-  const tally = new Map<number, number>();
-  collector.tally = tally;
-  const file = join(dir.path, 'app.log');
-  writeFileSync(file, lines(0, 2000));
-  const child = spawnCli(
-    [
+test(
+  'ship cli - a file being written, shipper killed with SIGKILL 3 times, restarted with its ' +
+    'spool: nothing lost or repeated',
+  async () => {
+    const dir = tempDir();
+    const collector = await startFakeCollector();
+    collector.tally = new Map();
+    const total = 120_000;
+    const file = join(dir.path, 'app.log');
+    writeFileSync(file, '');
+    const args = [
       'ship',
       file,
       '--to',
-      `tcp://127.0.0.1:${port}`,
+      `tcp://127.0.0.1:${collector.port}`,
       '--spool',
       join(dir.path, 'spool'),
-      '--health',
-      '127.0.0.1:0',
       '--batch-size',
-      '200',
-      '--batch-wait',
-      '100ms',
-      '--backoff-max',
-      '1s',
+      '500',
       '--status-interval',
       '0',
-    ],
-    { env: { SLUICE_LOG_LEVEL: 'info' } },
-  );
-  try {
-    const m = await waitForLine(child, /"port":(\d+).*Health and metrics endpoint/);
-    const health = `http://127.0.0.1:${m[1]}/healthz`;
-    await until(() => tally.size === 2000, 20_000);
-    assert.equal((await fetch(health)).status, 200);
-    await collector.close();
-    // The outage, as the issue sets it: 30 s with the collector down while the file keeps
-    // growing (1,000 lines every 5 s); the spool is looked at twice to see it grow.
-    const spoolAt: number[] = [];
-    for (let step = 0; step < 6; step++) {
-      appendFileSync(file, lines(2000 + step * 1000, 3000 + step * 1000));
-      await sleep(5_000);
-      if (step === 1 || step === 5) {
-        const down = await fetch(health);
-        const body = (await down.json()) as { spool_batches: number; connected: boolean };
-        assert.equal(down.status, 503);
-        assert.equal(body.connected, false);
-        spoolAt.push(body.spool_batches);
+      '--backoff-initial',
+      '50ms',
+    ];
+    const env = { SLUICE_LOG_LEVEL: 'warn' };
+    let written = 0;
+    const writer = setInterval(() => {
+      const to = Math.min(total, written + 4000);
+      appendFileSync(file, lines(written, to));
+      written = to;
+    }, 20);
+    try {
+      for (let kill = 0; kill < 3; kill++) {
+        const child = spawnCli(args, { env });
+        const target = (kill + 1) * 25_000;
+        await until(() => (collector.tally?.size ?? 0) >= target, 30_000);
+        child.kill('SIGKILL');
+        await exited(child);
       }
+      const last = spawnCli([...args, '--once'], { env });
+      await until(() => written === total, 30_000);
+      const code = await exited(last);
+      assert.equal(code, 0);
+      const { missing, repeats } = audit(collector, total);
+      assert.equal(missing, 0);
+      // Resent spool entries are suppressed by batch id; lines the spool held when the tailer's
+      // checkpoint lagged are not read again (the spool's positions move the checkpoint on).
+      assert.equal(repeats, 0);
+    } finally {
+      clearInterval(writer);
+      await collector.close();
+      dir.cleanup();
     }
-    assert.ok(spoolAt[0] >= 10 && spoolAt[1] >= spoolAt[0] + 15, `spool ${spoolAt.join(' -> ')}`);
-    collector = await startFakeCollector(port);
+  },
+);
+
+test(
+  'ship cli - a 30 s outage while the file grows: the spool grows, health says 503, ' +
+    'then everything drains',
+  async () => {
+    const dir = tempDir();
+    let collector = await startFakeCollector();
+    const port = collector.port;
+    const tally = new Map<number, number>();
     collector.tally = tally;
-    await until(() => tally.size === 8000, 30_000);
-    const acked = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${m[1]}/metrics`)).text();
-      return { text, n: Number(/sluice_ship_records_acked_total (\d+)/.exec(text)?.[1]) };
-    };
-    let metrics = await acked();
-    for (let i = 0; i < 50 && metrics.n < 8000; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      metrics = await acked();
+    const file = join(dir.path, 'app.log');
+    writeFileSync(file, lines(0, 2000));
+    const child = spawnCli(
+      [
+        'ship',
+        file,
+        '--to',
+        `tcp://127.0.0.1:${port}`,
+        '--spool',
+        join(dir.path, 'spool'),
+        '--health',
+        '127.0.0.1:0',
+        '--batch-size',
+        '200',
+        '--batch-wait',
+        '100ms',
+        '--backoff-max',
+        '1s',
+        '--status-interval',
+        '0',
+      ],
+      { env: { SLUICE_LOG_LEVEL: 'info' } },
+    );
+    try {
+      const m = await waitForLine(child, /"port":(\d+).*Health and metrics endpoint/);
+      const health = `http://127.0.0.1:${m[1]}/healthz`;
+      await until(() => tally.size === 2000, 20_000);
+      assert.equal((await fetch(health)).status, 200);
+      await collector.close();
+      // The outage, as the issue sets it: 30 s with the collector down while the file keeps
+      // growing (1,000 lines every 5 s); the spool is looked at twice to see it grow.
+      const spoolAt: number[] = [];
+      for (let step = 0; step < 6; step++) {
+        appendFileSync(file, lines(2000 + step * 1000, 3000 + step * 1000));
+        await sleep(5_000);
+        if (step === 1 || step === 5) {
+          const down = await fetch(health);
+          const body = (await down.json()) as { spool_batches: number; connected: boolean };
+          assert.equal(down.status, 503);
+          assert.equal(body.connected, false);
+          spoolAt.push(body.spool_batches);
+        }
+      }
+      assert.ok(spoolAt[0] >= 10 && spoolAt[1] >= spoolAt[0] + 15, `spool ${spoolAt.join(' -> ')}`);
+      collector = await startFakeCollector(port);
+      collector.tally = tally;
+      await until(() => tally.size === 8000, 30_000);
+      const acked = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${m[1]}/metrics`)).text();
+        return { text, n: Number(/sluice_ship_records_acked_total (\d+)/.exec(text)?.[1]) };
+      };
+      let metrics = await acked();
+      for (let i = 0; i < 50 && metrics.n < 8000; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        metrics = await acked();
+      }
+      assert.equal(metrics.n, 8000);
+      assert.match(metrics.text, /sluice_ship_rtt_seconds_bucket/);
+      assert.deepEqual(audit(collector, 8000), { missing: 0, repeats: 0 });
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+      await collector.close();
+      dir.cleanup();
     }
-    assert.equal(metrics.n, 8000);
-    assert.match(metrics.text, /sluice_ship_rtt_seconds_bucket/);
-    assert.deepEqual(audit(collector, 8000), { missing: 0, repeats: 0 });
-  } finally {
-    child.kill('SIGTERM');
-    await exited(child);
-    await collector.close();
-    dir.cleanup();
-  }
-});
+  },
+);
